@@ -1,0 +1,5 @@
+"""``python -m neotrack`` is the ``neotrack`` command."""
+
+from neotrack.cli import main
+
+main()

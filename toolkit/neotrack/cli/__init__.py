@@ -1,0 +1,26 @@
+"""The ``neotrack`` command line: thin commands over the library functions of the same names."""
+
+from __future__ import annotations
+
+import click
+
+from neotrack import __version__
+from neotrack.cli._common import setup_logging
+from neotrack.cli.datasets import datasets
+from neotrack.cli.db import db
+from neotrack.cli.demo import demo
+from neotrack.cli.query import query
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="neotrack")
+@click.option("-v", "--verbose", count=True, help="-v: progress messages, -vv: debug.")
+def main(verbose: int) -> None:
+    """neotrack: cell tracking with Neo4j as the store of record."""
+    setup_logging(verbose)
+
+
+for command in (db, datasets, query, demo):
+    main.add_command(command)

@@ -1,0 +1,51 @@
+"""What every command shares: the connection option, logging, and one-line errors."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from neotrack.errors import NeotrackError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def uri_option(func: F) -> F:
+    """``--uri``: which Neo4j to use (default: NEOTRACK_NEO4J_URI, else the local server)."""
+    return click.option(
+        "--uri",
+        envvar="NEOTRACK_NEO4J_URI",
+        default=None,
+        metavar="URI",
+        help="Neo4j to use, e.g. bolt://host:7687 [env NEOTRACK_NEO4J_URI; default: local server]. "
+        "Credentials: NEOTRACK_NEO4J_USER / NEOTRACK_NEO4J_PASSWORD.",
+    )(func)
+
+
+def one_line_errors(func: F) -> F:
+    """Show the toolkit's errors as ``Error: ...`` and exit 1, without a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NeotrackError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(verbosity: int) -> None:
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("neo4j").setLevel(max(level, logging.WARNING))
+
+
+def open_store(uri: str | None) -> Any:
+    from neotrack.store import Store
+
+    return Store(uri=uri)

@@ -1,0 +1,284 @@
+"""Synthetic time-lapses of nuclei with known lineages: they move, divide, enter and leave."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage as ndi
+
+from neotrack.errors import InputError
+
+log = logging.getLogger(__name__)
+
+FlowFn = Callable[[np.ndarray, int], np.ndarray]
+"""Displacement (N, ndim) in pixels for positions (N, ndim) at frame t."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SyntheticScene:
+    """A generated time-lapse with its ground truth in Cell Tracking Challenge terms.
+
+    Attributes:
+        images: (T, [Z,] Y, X) uint16 raw frames.
+        labels: (T, [Z,] Y, X) uint16, one label per track (as CTC ``man_trackXXX.tif``).
+        tracks: Columns ``L, B, E, P``: label, first frame, last frame, parent label (0 = none).
+        voxel_size: Physical size of a voxel per spatial axis.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    tracks: pd.DataFrame
+    voxel_size: tuple[float, ...]
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.images.shape[0])
+
+    @property
+    def n_divisions(self) -> int:
+        return int((self.tracks["P"] > 0).sum() // 2)
+
+
+@dataclasses.dataclass
+class _Cells:
+    pos: np.ndarray  # (N, ndim) float, pixels
+    vel: np.ndarray  # (N, ndim)
+    radius: np.ndarray  # (N,) in pixels of the in-plane axes
+    brightness: np.ndarray  # (N,)
+    label: np.ndarray  # (N,) int
+    age: np.ndarray  # (N,) frames since birth
+
+
+def simulate(
+    n_frames: int = 30,
+    shape: Sequence[int] = (256, 256),
+    n_cells: int = 12,
+    radius: float = 8.0,
+    speed: float = 1.5,
+    division_rate: float = 0.03,
+    appear_rate: float = 0.05,
+    drift: Sequence[float] | None = None,
+    flow: FlowFn | None = None,
+    noise: float = 8.0,
+    voxel_size: Sequence[float] | None = None,
+    seed: int = 0,
+) -> SyntheticScene:
+    """Simulate nuclei in 2D+t (``shape=(Y, X)``) or 3D+t (``shape=(Z, Y, X)``).
+
+    Args:
+        n_frames: Number of frames T.
+        shape: Spatial shape of a frame.
+        n_cells: Cells at frame 0.
+        radius: Nucleus radius in in-plane pixels; z extent follows ``voxel_size``.
+        speed: Standard deviation of the per-frame random velocity, pixels.
+        division_rate: Probability per cell and frame of dividing (after 5 frames of age).
+        appear_rate: Expected cells entering through the image border per frame.
+        drift: Constant displacement per frame added to every cell (global drift).
+        flow: Optional displacement field ``flow(positions, t)`` added to every cell's motion.
+        noise: Standard deviation of the Gaussian camera noise, in grey levels.
+        voxel_size: Physical voxel size per axis (default 1, with z = 2 in 3D).
+        seed: Random seed; equal seeds give equal scenes.
+    """
+    shape = tuple(int(s) for s in shape)
+    ndim = len(shape)
+    if ndim not in (2, 3) or min(shape) < 8:
+        raise InputError(f"shape must be (Y, X) or (Z, Y, X) with sides >= 8, got {shape}")
+    if n_frames < 1 or n_cells < 0:
+        raise InputError(f"need n_frames >= 1 and n_cells >= 0, got {n_frames}, {n_cells}")
+    spacing = (
+        tuple(float(v) for v in voxel_size) if voxel_size else ((2.0, 1.0, 1.0) if ndim == 3 else (1.0, 1.0))
+    )
+    if len(spacing) != ndim:
+        raise InputError(f"voxel_size needs {ndim} values, got {spacing}")
+    # Radii per axis in pixels: a round nucleus in physical space.
+    axis_scale = np.array([spacing[-1] / s for s in spacing])
+    rng = np.random.default_rng(seed)
+    drift_v = np.zeros(ndim) if drift is None else np.asarray(drift, dtype=float)
+
+    cells = _Cells(
+        np.empty((0, ndim)),
+        np.empty((0, ndim)),
+        np.empty(0),
+        np.empty(0),
+        np.empty(0, dtype=int),
+        np.empty(0, dtype=int),
+    )
+    tracks: dict[int, list[int]] = {}  # label -> [B, E, P]
+    next_label = 1
+    for _ in range(n_cells):
+        next_label = _add_cell(
+            cells, tracks, next_label, _random_inside(rng, shape, radius), radius, rng, t=0, parent=0
+        )
+
+    images = np.empty((n_frames, *shape), dtype=np.uint16)
+    labels = np.zeros((n_frames, *shape), dtype=np.uint16)
+    for t in range(n_frames):
+        _separate(cells, axis_scale, shape)
+        labels[t] = _paint(cells, shape, axis_scale)
+        present = np.unique(labels[t])
+        for lab in cells.label:  # a track exists exactly where its label is painted
+            if lab in present:
+                tracks[lab][1] = t
+        images[t] = _render(labels[t], cells, noise, rng)
+        if t == n_frames - 1:
+            break
+        next_label = _step(
+            cells,
+            tracks,
+            next_label,
+            shape,
+            radius,
+            speed,
+            division_rate,
+            appear_rate,
+            drift_v,
+            flow,
+            rng,
+            t,
+            axis_scale,
+        )
+
+    table = pd.DataFrame(
+        [(lab, b, e, p) for lab, (b, e, p) in sorted(tracks.items()) if e >= b],
+        columns=["L", "B", "E", "P"],
+    )
+    log.info(
+        "simulated %d frames %s: %d tracks, %d divisions",
+        n_frames,
+        shape,
+        len(table),
+        int((table["P"] > 0).sum() // 2),
+    )
+    return SyntheticScene(images, labels, table, spacing)
+
+
+def _random_inside(rng: np.random.Generator, shape: tuple[int, ...], radius: float) -> np.ndarray:
+    margin = np.minimum(np.array(shape) / 2 - 1, radius + 2)
+    return rng.uniform(margin, np.array(shape) - margin)
+
+
+def _add_cell(
+    cells: _Cells,
+    tracks: dict[int, list[int]],
+    label: int,
+    pos: np.ndarray,
+    radius: float,
+    rng: np.random.Generator,
+    t: int,
+    parent: int,
+) -> int:
+    cells.pos = np.vstack([cells.pos, pos])
+    cells.vel = np.vstack([cells.vel, np.zeros(len(pos))])
+    cells.radius = np.append(cells.radius, radius * rng.uniform(0.85, 1.15))
+    cells.brightness = np.append(cells.brightness, rng.uniform(0.6, 1.0))
+    cells.label = np.append(cells.label, label)
+    cells.age = np.append(cells.age, 0)
+    tracks[label] = [t, t - 1, parent]  # E < B until the label is painted
+    return label + 1
+
+
+def _keep(cells: _Cells, mask: np.ndarray) -> None:
+    for field in dataclasses.fields(cells):
+        setattr(cells, field.name, getattr(cells, field.name)[mask])
+
+
+def _step(
+    cells: _Cells,
+    tracks: dict[int, list[int]],
+    next_label: int,
+    shape: tuple[int, ...],
+    radius: float,
+    speed: float,
+    division_rate: float,
+    appear_rate: float,
+    drift: np.ndarray,
+    flow: FlowFn | None,
+    rng: np.random.Generator,
+    t: int,
+    axis_scale: np.ndarray,
+) -> int:
+    """Advance from frame t to t + 1: divide, move, leave, enter."""
+    n = len(cells.label)
+    dividing = (rng.random(n) < division_rate) & (cells.age >= 5)
+    for i in np.flatnonzero(dividing):
+        direction = rng.normal(size=len(shape)) / axis_scale
+        direction[:-2] = 0 if len(shape) == 3 and rng.random() < 0.7 else direction[:-2]
+        direction /= np.linalg.norm(direction) + 1e-9
+        offset = direction * cells.radius[i] * 0.75 * axis_scale
+        for sign in (-1, 1):
+            next_label = _add_cell(
+                cells,
+                tracks,
+                next_label,
+                cells.pos[i] + sign * offset,
+                cells.radius[i] * 0.8,
+                rng,
+                t + 1,
+                int(cells.label[i]),
+            )
+    _keep(cells, np.concatenate([~dividing, np.ones(len(cells.label) - n, bool)]))
+
+    cells.vel = 0.6 * cells.vel + rng.normal(scale=speed, size=cells.vel.shape) * axis_scale
+    move = cells.vel + drift
+    if flow is not None and len(cells.label):
+        move = move + np.asarray(flow(cells.pos, t), dtype=float)
+    cells.pos = cells.pos + move
+    cells.radius = np.minimum(cells.radius * 1.04, radius * 1.15)
+    cells.age += 1
+    inside = np.all((cells.pos >= 0) & (cells.pos <= np.array(shape) - 1), axis=1)
+    _keep(cells, inside)
+
+    for _ in range(rng.poisson(appear_rate)):
+        pos = _random_inside(rng, shape, radius)
+        axis = rng.integers(len(shape) - 2, len(shape))  # enter through a y or x border
+        pos[axis] = rng.choice([radius * 0.5, shape[axis] - 1 - radius * 0.5])
+        next_label = _add_cell(cells, tracks, next_label, pos, radius, rng, t + 1, 0)
+    return next_label
+
+
+def _separate(cells: _Cells, axis_scale: np.ndarray, shape: tuple[int, ...]) -> None:
+    """Push overlapping nuclei apart so that every label stays visible."""
+    for _ in range(20):
+        if len(cells.label) < 2:
+            return
+        phys = cells.pos / axis_scale
+        diff = phys[:, None, :] - phys[None, :, :]
+        dist = np.linalg.norm(diff, axis=-1) + np.eye(len(phys)) * 1e9
+        min_dist = (cells.radius[:, None] + cells.radius[None, :]) * 1.05 + 1
+        overlap = np.clip(min_dist - dist, 0, None)
+        if not overlap.any():
+            return
+        push = (diff / dist[..., None] * overlap[..., None] / 2).sum(axis=1)
+        cells.pos = np.clip(cells.pos + push * axis_scale, 0, np.array(shape) - 1)
+
+
+def _paint(cells: _Cells, shape: tuple[int, ...], axis_scale: np.ndarray) -> np.ndarray:
+    frame = np.zeros(shape, dtype=np.uint16)
+    for pos, rad, lab in zip(cells.pos, cells.radius, cells.label, strict=True):
+        radii = rad * axis_scale
+        lo = np.maximum(np.floor(pos - radii).astype(int), 0)
+        hi = np.minimum(np.ceil(pos + radii).astype(int) + 1, shape)
+        if np.any(hi <= lo):
+            continue
+        grids = np.ogrid[tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))]
+        dist2 = sum(((g - p) / r) ** 2 for g, p, r in zip(grids, pos, radii, strict=True))
+        inside = dist2 <= 1.0
+        if not inside.any():  # a tiny nucleus between pixel centres: take the nearest voxel
+            inside = dist2 == dist2.min()
+        region = frame[tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))]
+        region[inside & (region == 0)] = lab
+    return frame
+
+
+def _render(labels: np.ndarray, cells: _Cells, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """Fluorescence: bright nuclei with textured interiors, blurred, on a dim background."""
+    lut = np.zeros(int(labels.max()) + 1)
+    lut[cells.label[cells.label <= labels.max()]] = cells.brightness[cells.label <= labels.max()]
+    signal = lut[labels] * (1 + 0.15 * ndi.gaussian_filter(rng.normal(size=labels.shape), 2))
+    signal = ndi.gaussian_filter(signal, 1.0)
+    image = 80 + 200 * signal + rng.normal(scale=noise, size=labels.shape)
+    return np.clip(image, 0, 65535).astype(np.uint16)

@@ -1,0 +1,265 @@
+"""Start, stop and inspect the local Neo4j server process."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import fcntl
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import neo4j
+
+from neotrack.errors import ServerError
+from neotrack.server._build import MAIN_CLASS, launcher_classpath
+from neotrack.server._settings import ServerSettings, is_loopback, parse_size
+
+log = logging.getLogger(__name__)
+
+# Flags the 5.x distribution's neo4j.conf passes to the JVM (TrustFinalNonStaticFields is server-only).
+_JVM_FLAGS = [
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--enable-native-access=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dlog4j2.disable.jmx=true",
+]
+_READY = "NEOTRACK READY"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerStatus:
+    """What ``neotrack db status`` reports."""
+
+    running: bool
+    uri: str
+    data_dir: Path
+    pid: int | None = None
+    answering: bool = False
+
+    def describe(self) -> str:
+        if not self.running:
+            return f"not running (data dir {self.data_dir})"
+        state = "answering" if self.answering else "not answering yet"
+        return f"running at {self.uri}, pid {self.pid}, {state} (data dir {self.data_dir})"
+
+
+def status(settings: ServerSettings | None = None) -> ServerStatus:
+    """Whether the local server of ``settings`` runs, and whether Bolt answers."""
+    settings = settings or ServerSettings.from_env()
+    pid = _running_pid(settings)
+    if pid is None:
+        return ServerStatus(False, settings.uri, settings.data_dir)
+    return ServerStatus(True, settings.uri, settings.data_dir, pid, _answers(settings))
+
+
+def start(settings: ServerSettings | None = None) -> ServerStatus:
+    """Start the local server in the background and wait until Bolt answers.
+
+    Builds the launcher on first use. Returns at once when this data dir's server already runs.
+
+    Raises:
+        ServerError: Java or Maven is missing, the port is taken, the data dir is in use by another
+            process, a password is missing for a non-loopback address, or the server failed to start.
+    """
+    settings = settings or ServerSettings.from_env()
+    current = status(settings)
+    if current.running:
+        log.info("Neo4j already runs at %s (pid %s)", current.uri, current.pid)
+        return current
+    if not is_loopback(settings.host) and not settings.password:
+        raise ServerError(
+            f"Neo4j would listen on {settings.host}, beyond this machine: set a password "
+            "(NEOTRACK_NEO4J_PASSWORD or --password); auth may be off only on 127.0.0.1"
+        )
+    java = _find_java()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _check_data_dir_free(settings.data_dir)
+    _check_port_free(settings.host, settings.port)
+    classpath = launcher_classpath(settings.build_dir)
+
+    heap = settings.heap
+    cmd = [
+        java,
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
+        *_JVM_FLAGS,
+        "-cp",
+        classpath,
+        MAIN_CLASS,
+        f"--home={settings.data_dir}",
+        f"--host={settings.host}",
+        f"--port={settings.port}",
+        f"--pagecache={parse_size(settings.pagecache)}",
+    ]
+    env = dict(os.environ)
+    env.pop("NEOTRACK_NEO4J_INITIAL_PASSWORD", None)
+    if settings.password:
+        env["NEOTRACK_NEO4J_INITIAL_PASSWORD"] = settings.password
+    log.info("starting Neo4j on %s (data dir %s)", settings.uri, settings.data_dir)
+    log_offset = settings.log_file.stat().st_size if settings.log_file.exists() else 0
+    with open(settings.log_file, "ab") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    settings.pid_file.write_text(f"{proc.pid}\n")
+    _wait_ready(settings, proc, log_offset)
+    log.info("Neo4j is ready at %s (pid %d)", settings.uri, proc.pid)
+    return ServerStatus(True, settings.uri, settings.data_dir, proc.pid, True)
+
+
+def stop(settings: ServerSettings | None = None, timeout: float = 120.0) -> bool:
+    """Stop the local server cleanly (checkpoint, close the store); False if it was not running."""
+    settings = settings or ServerSettings.from_env()
+    pid = _running_pid(settings)
+    if pid is None:
+        settings.pid_file.unlink(missing_ok=True)
+        return False
+    log.info("stopping Neo4j (pid %d)", pid)
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(pid):
+        log.warning("Neo4j did not stop within %.0f s; killing it (committed data is kept)", timeout)
+        os.kill(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.1)
+    settings.pid_file.unlink(missing_ok=True)
+    return True
+
+
+def _find_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    candidate = Path(java_home) / "bin" / "java" if java_home else None
+    java = str(candidate) if candidate and candidate.is_file() else shutil.which("java")
+    if java is None:
+        raise ServerError(
+            "Java not found: the local Neo4j needs Java 17 or 21 "
+            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless), or set JAVA_HOME"
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
+    match = re.search(r'version "(\d+)', out)
+    if match and int(match.group(1)) < 17:
+        raise ServerError(f"Java {match.group(1)} found at {java}: Neo4j 5.26 needs Java 17 or 21")
+    return java
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServerError(
+                    f"port {port} on {host} is already in use by another program: choose another "
+                    "with --port or NEOTRACK_NEO4J_PORT"
+                ) from None
+            raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _check_data_dir_free(data_dir: Path) -> None:
+    """Neo4j holds an fcntl lock on its store_lock file while a server uses the directory."""
+    lock = data_dir / "data" / "databases" / "store_lock"
+    if not lock.exists():
+        return
+    with open(lock, "r+b") as fh:
+        try:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ServerError(
+                f"data dir {data_dir} is in use by another Neo4j process: stop that one, or choose "
+                "another data dir with --data-dir or NEOTRACK_DATA_DIR"
+            ) from None
+        fcntl.lockf(fh, fcntl.LOCK_UN)
+
+
+def _wait_ready(settings: ServerSettings, proc: subprocess.Popen[bytes], log_offset: int) -> None:
+    deadline = time.monotonic() + settings.startup_timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            settings.pid_file.unlink(missing_ok=True)
+            raise ServerError(_startup_failure(settings, log_offset, proc.returncode))
+        if _READY in _new_log(settings, log_offset) and _answers(settings):
+            return
+        time.sleep(0.25)
+    stop(settings)
+    raise ServerError(
+        f"Neo4j did not answer on {settings.uri} within {settings.startup_timeout:.0f} s: "
+        f"see {settings.log_file}"
+    )
+
+
+def _new_log(settings: ServerSettings, offset: int) -> str:
+    with open(settings.log_file, "rb") as fh:
+        fh.seek(offset)
+        return fh.read().decode(errors="replace")
+
+
+def _startup_failure(settings: ServerSettings, offset: int, code: int | None) -> str:
+    text = _new_log(settings, offset)
+    if "NEOTRACK ERROR:" in text:
+        return text.split("NEOTRACK ERROR:", 1)[1].splitlines()[0].strip()
+    if "Address already in use" in text or "BindException" in text:
+        return f"port {settings.port} on {settings.host} is already in use by another program"
+    if "locked by another process" in text or "FileLockException" in text:
+        return f"data dir {settings.data_dir} is in use by another Neo4j process"
+    if "OutOfMemoryError" in text or "Could not reserve enough space" in text:
+        return f"Neo4j ran out of memory with heap {settings.heap}: lower NEOTRACK_NEO4J_HEAP"
+    causes = [ln.strip() for ln in text.splitlines() if "Exception" in ln or "Error" in ln]
+    detail = causes[-1] if causes else f"exit code {code}"
+    return f"Neo4j failed to start ({detail[:200]}): see {settings.log_file}"
+
+
+def _running_pid(settings: ServerSettings) -> int | None:
+    try:
+        pid = int(settings.pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    if not _alive(pid):
+        return None
+    with contextlib.suppress(OSError):  # /proc exists on Linux; elsewhere trust the pid file
+        if MAIN_CLASS.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return None
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):  # a zombie child (killed, not yet reaped) is not alive
+        if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+            return False
+    return True
+
+
+def _answers(settings: ServerSettings) -> bool:
+    auth = ("neo4j", settings.password) if settings.password else None
+    try:
+        with neo4j.GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=2.0) as drv:
+            drv.verify_connectivity()
+        return True
+    except Exception:  # any failure means "not yet"
+        return False

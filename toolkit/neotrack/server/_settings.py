@@ -1,0 +1,114 @@
+"""Settings of the local Neo4j server, read from the environment (``NEOTRACK_*``)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from neotrack.errors import InputError
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$", re.IGNORECASE)
+_LOOPBACK = ("127.", "localhost", "::1")
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes in a size such as ``512m``, ``2g`` or ``1048576``."""
+    if isinstance(text, int):
+        return text
+    match = _SIZE.match(str(text))
+    if not match:
+        raise InputError(f"size {text!r} is not understood: expected e.g. 512m, 2g or a byte count")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** "_kmgt".index(unit.lower() or "_"))
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this machine."""
+    return host.startswith(_LOOPBACK)
+
+
+def _data_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "neotrack"
+
+
+def _cache_home() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "neotrack"
+
+
+class ServerSettings(BaseModel):
+    """Where and how the local Neo4j runs.
+
+    Every field can be set by an environment variable (see :meth:`from_env`). A password is required
+    whenever the server listens on anything but the loopback interface.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default_factory=lambda: _data_home() / "neo4j")
+    """The server's home: store files, transaction logs, its log and pid file (NEOTRACK_DATA_DIR)."""
+    build_dir: Path = Field(default_factory=lambda: _cache_home() / "launcher")
+    """Where Maven puts the launcher and Neo4j's jars, shared by all data dirs (NEOTRACK_BUILD_DIR)."""
+    host: str = "127.0.0.1"
+    """Bolt listen address (NEOTRACK_NEO4J_HOST)."""
+    port: int = Field(default=7687, ge=1, le=65535)
+    """Bolt port (NEOTRACK_NEO4J_PORT)."""
+    heap: str = "1g"
+    """JVM heap, e.g. ``1g`` (NEOTRACK_NEO4J_HEAP); transactions may use 70 % of it."""
+    pagecache: str = "512m"
+    """Neo4j page cache, e.g. ``512m`` (NEOTRACK_NEO4J_PAGECACHE)."""
+    password: str | None = None
+    """Password of user ``neo4j``; None turns authentication off (NEOTRACK_NEO4J_PASSWORD)."""
+    startup_timeout: float = 120.0
+    """Seconds to wait for Bolt to answer after launching the JVM."""
+
+    @field_validator("heap", "pagecache")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        parse_size(value)
+        return value
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ServerSettings:
+        """Settings from ``NEOTRACK_*`` variables; keyword arguments that are not None win."""
+        env = {
+            "data_dir": "NEOTRACK_DATA_DIR",
+            "build_dir": "NEOTRACK_BUILD_DIR",
+            "host": "NEOTRACK_NEO4J_HOST",
+            "port": "NEOTRACK_NEO4J_PORT",
+            "heap": "NEOTRACK_NEO4J_HEAP",
+            "pagecache": "NEOTRACK_NEO4J_PAGECACHE",
+            "password": "NEOTRACK_NEO4J_PASSWORD",
+        }
+        values: dict[str, object] = {k: os.environ[v] for k, v in env.items() if os.environ.get(v)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise InputError(f"bad server setting: {_first_error(exc)}") from None
+
+    @property
+    def uri(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"bolt://{host}:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "neotrack-server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "neotrack-server.log"
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        err = errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        return f"{where}: {err.get('msg')} (got {err.get('input')!r})"
+    return str(exc)
