@@ -1,7 +1,8 @@
-"""The README's Python example runs as written (against the test server)."""
+"""The README's Python example and the notebook run as written (against the test server)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -31,3 +32,19 @@ def test_readme_python_example_runs(
     finally:
         if store.has_dataset("example"):
             store.delete_dataset("example")
+
+
+def test_notebook_code_cells_run(
+    server: ServerSettings, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = json.loads((README.parent / "notebooks" / "01-graph-store.ipynb").read_text())
+    if store.has_dataset("notebook"):
+        pytest.skip("a dataset named 'notebook' exists on this server; not touching it")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEOTRACK_NEO4J_URI", store.uri)
+    namespace: dict[str, object] = {}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            exec(compile("".join(cell["source"]), "notebook", "exec"), namespace)
+    assert len(namespace["divisions"]) == namespace["scene"].n_divisions  # type: ignore[arg-type,attr-defined]
+    assert not store.has_dataset("notebook")

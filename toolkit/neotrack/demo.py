@@ -43,7 +43,7 @@ def demo(
 
     The divisions are then read back from the graph with Cypher (:data:`DIVISIONS_QUERY`).
     """
-    scene = simulate(n_frames=n_frames, shape=(256, 256), n_cells=12, seed=seed)
+    scene = simulate(n_frames=n_frames, shape=(256, 256), n_cells=12, division_rate=0.04, seed=seed)
     raw = write_ctc(scene, out_dir)
     store.create_dataset(
         dataset,

@@ -16,10 +16,11 @@ __all__ = ["main"]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="neotrack")
-@click.option("-v", "--verbose", count=True, help="-v: progress messages, -vv: debug.")
-def main(verbose: int) -> None:
+@click.option("-v", "--verbose", count=True, help="More detail: -v debug, -vv the driver's too.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+def main(verbose: int, quiet: bool) -> None:
     """neotrack: cell tracking with Neo4j as the store of record."""
-    setup_logging(verbose)
+    setup_logging(-1 if quiet else verbose)
 
 
 for command in (db, datasets, query, demo):

@@ -40,9 +40,18 @@ def one_line_errors(func: F) -> F:
 
 
 def setup_logging(verbosity: int) -> None:
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("neo4j").setLevel(max(level, logging.WARNING))
+    """neotrack's own messages at INFO (what it is doing), other libraries' at WARNING.
+
+    ``verbosity``: -1 quiet (warnings only), 0 default, 1 or more debug.
+    """
+    level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("neotrack: %(message)s"))
+    package = logging.getLogger("neotrack")
+    package.handlers[:] = [handler]
+    package.setLevel(level)
+    package.propagate = False
+    logging.getLogger("neo4j").setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
 
 
 def open_store(uri: str | None) -> Any:

@@ -19,6 +19,7 @@ def list_cmd(uri: str | None) -> None:
     """One line per dataset, with its number of segments."""
     with open_store(uri) as store:
         table = store.list_datasets()
+    table = table.astype(object).where(table.notna(), "")
     click.echo(table.to_string(index=False) if len(table) else "(no datasets)")
 
 

@@ -59,7 +59,6 @@ def start_cmd(
     settings = ServerSettings.from_env(
         data_dir=data_dir, port=port, host=host, heap=heap, pagecache=pagecache, password=password
     )
-    click.echo(f"starting Neo4j (data dir {settings.data_dir}) ...", err=True)
     state = start(settings)
     click.echo(state.uri)
 

@@ -34,7 +34,6 @@ def demo(out_dir: Path, dataset: str, frames: int, seed: int, uri: str | None) -
     from neotrack.store import Store
 
     if uri is None:
-        click.echo("starting the local Neo4j (the first start builds it with Maven) ...", err=True)
         uri = server.start().uri
     with Store(uri=uri) as store:
         result = run_demo(store, out_dir, dataset=dataset, n_frames=frames, seed=seed)
