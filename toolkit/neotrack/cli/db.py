@@ -38,7 +38,7 @@ def db() -> None:
 
 @db.command("start")
 @_server_options
-@click.option("--heap", default=None, help="JVM heap, e.g. 2g [env NEOTRACK_NEO4J_HEAP; 1g].")
+@click.option("--heap", default=None, help="JVM heap, e.g. 4g [env NEOTRACK_NEO4J_HEAP; 2g].")
 @click.option("--pagecache", default=None, help="Page cache, e.g. 1g [env NEOTRACK_NEO4J_PAGECACHE; 512m].")
 @click.option(
     "--password",

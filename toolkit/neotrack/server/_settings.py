@@ -57,7 +57,7 @@ class ServerSettings(BaseModel):
     """Bolt listen address (NEOTRACK_NEO4J_HOST)."""
     port: int = Field(default=7687, ge=1, le=65535)
     """Bolt port (NEOTRACK_NEO4J_PORT)."""
-    heap: str = "1g"
+    heap: str = "2g"
     """JVM heap, e.g. ``1g`` (NEOTRACK_NEO4J_HEAP); transactions may use 70 % of it."""
     pagecache: str = "512m"
     """Neo4j page cache, e.g. ``512m`` (NEOTRACK_NEO4J_PAGECACHE)."""
