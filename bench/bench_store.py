@@ -88,19 +88,29 @@ def main() -> None:
             t0 = time.perf_counter()
             store.delete_dataset(name)
             t_delete = time.perf_counter() - t0
-            rows.append((len(segments) / t_nodes, len(links) / t_links,
-                         statistics.median(reads) * 1e3, len(segments) / t_delete))
+            rows.append(
+                (
+                    len(segments) / t_nodes,
+                    len(links) / t_links,
+                    statistics.median(reads) * 1e3,
+                    len(segments) / t_delete,
+                )
+            )
 
-    print(f"{len(segments):,} segments, {len(links):,} links; windows of {args.window} frames = "
-          f"{len(window.segments):,} segments + {len(window.links):,} links")
+    print(
+        f"{len(segments):,} segments, {len(links):,} links; windows of {args.window} frames = "
+        f"{len(window.segments):,} segments + {len(window.links):,} links"
+    )
     print(f"{'pass':>4} {'nodes/s':>10} {'rels/s':>10} {'window ms':>10} {'deleted segments/s':>19}")
     for i, (nodes, rels, ms, deleted) in enumerate(rows, 1):
         print(f"{i:>4} {nodes:>10,.0f} {rels:>10,.0f} {ms:>10.0f} {deleted:>19,.0f}")
     if len(rows) > 1:
         warm = rows[1:]
-        print(f"warm median: {statistics.median(r[0] for r in warm):,.0f} nodes/s, "
-              f"{statistics.median(r[1] for r in warm):,.0f} relationships/s, "
-              f"{statistics.median(r[2] for r in warm):.0f} ms per window")
+        print(
+            f"warm median: {statistics.median(r[0] for r in warm):,.0f} nodes/s, "
+            f"{statistics.median(r[1] for r in warm):,.0f} relationships/s, "
+            f"{statistics.median(r[2] for r in warm):.0f} ms per window"
+        )
 
 
 if __name__ == "__main__":

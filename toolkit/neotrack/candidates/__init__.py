@@ -1,5 +1,16 @@
-"""Candidate segments: per-frame hypotheses that become Segment nodes."""
+"""Candidate segments: per-frame hypotheses (a watershed hierarchy) that become Segment nodes."""
 
+from neotrack.candidates._hierarchy import FrameCandidates, frame_candidates
 from neotrack.candidates._labels import segments_from_labels
+from neotrack.candidates._masks import CandidateMasks, leaves_path
+from neotrack.candidates._segment import SegmentResult, segment
 
-__all__ = ["segments_from_labels"]
+__all__ = [
+    "CandidateMasks",
+    "FrameCandidates",
+    "SegmentResult",
+    "frame_candidates",
+    "leaves_path",
+    "segment",
+    "segments_from_labels",
+]

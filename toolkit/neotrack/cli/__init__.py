@@ -10,6 +10,7 @@ from neotrack.cli.datasets import datasets
 from neotrack.cli.db import db
 from neotrack.cli.demo import demo
 from neotrack.cli.query import query
+from neotrack.cli.segment import segment
 
 __all__ = ["main"]
 
@@ -23,5 +24,19 @@ def main(verbose: int, quiet: bool) -> None:
     setup_logging(-1 if quiet else verbose)
 
 
-for command in (db, datasets, query, demo):
+@main.command("config")
+@click.option("-o", "--out", type=click.Path(), help="Write to this file instead of printing.")
+def config_cmd(out: str | None) -> None:
+    """Print (or write) a TOML file with every setting at its default."""
+    from neotrack.config import Config
+
+    if out:
+        Config().save(out)
+    else:
+        import tomli_w
+
+        click.echo(tomli_w.dumps(Config().to_toml_dict()), nl=False)
+
+
+for command in (db, datasets, query, segment, demo):
     main.add_command(command)

@@ -26,6 +26,26 @@ def uri_option(func: F) -> F:
     )(func)
 
 
+def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from neotrack.config import Config
+
+    try:
+        return Config.load(value) if value else Config()
+    except NeotrackError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def config_option(func: F) -> F:
+    """``--config cfg.toml``: the run's settings (default: the defaults); passed as a Config."""
+    return click.option(
+        "--config",
+        "config",
+        callback=_load_config,
+        metavar="TOML",
+        help="Settings file ([data], [preprocessing], [segmentation] ...); see `neotrack config`.",
+    )(func)
+
+
 def one_line_errors(func: F) -> F:
     """Show the toolkit's errors as ``Error: ...`` and exit 1, without a traceback."""
 

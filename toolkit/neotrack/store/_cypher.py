@@ -23,7 +23,7 @@ RETURN d.name AS name, toString(d.created) AS created,
 ORDER BY name
 """
 DELETE_SEGMENTS_BATCH = f"""
-MATCH (s:{S} {{dataset: $name}}) WHERE s.t >= 0
+MATCH (s:{S} {{dataset: $name}}) WHERE s.t >= $t_start
 WITH s LIMIT $batch
 DETACH DELETE s
 RETURN count(*) AS deleted

@@ -177,17 +177,22 @@ class Store:
 
         Nothing of any other dataset is touched: every element carries its dataset's name.
         """
-        if not self.has_dataset(name):
-            raise _not_found(name)
-        deleted = 0
-        while True:
-            n = self._run(cy.DELETE_SEGMENTS_BATCH, name=name, batch=self.batch_size)[0]["deleted"]
-            deleted += n
-            if n == 0:
-                break
+        deleted = self.delete_segments(name)
         self._run(cy.DELETE_DATASET_NODE, name=name)
         log.info("deleted dataset %r (%d segments)", name, deleted)
         return deleted
+
+    def delete_segments(self, dataset: str, t_start: int = 0) -> int:
+        """Delete the segments of frames >= ``t_start`` with their relationships, in batches."""
+        self._require(dataset)
+        deleted = 0
+        while True:
+            n = self._run(cy.DELETE_SEGMENTS_BATCH, name=dataset, t_start=t_start, batch=self.batch_size)[0][
+                "deleted"
+            ]
+            deleted += n
+            if n == 0:
+                return deleted
 
     # --- bulk writes ----------------------------------------------------------------------
     def write_segments(

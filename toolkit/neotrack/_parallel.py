@@ -1,0 +1,71 @@
+"""Per-frame work in worker processes: bounded in flight, results in frame order, a progress bar."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, TypeVar
+
+from tqdm.auto import tqdm
+
+R = TypeVar("R")
+
+_STATE: dict[str, Any] = {}
+
+
+def _init(payload: Any) -> None:
+    _STATE["payload"] = payload
+
+
+def _call(func: Callable[[Any, int], Any], t: int) -> Any:
+    return func(_STATE["payload"], t)
+
+
+def map_frames(
+    func: Callable[[Any, int], R],
+    payload: Any,
+    frames: Sequence[int],
+    n_workers: int = 1,
+    desc: str = "frames",
+    progress: bool = False,
+) -> Iterator[tuple[int, R]]:
+    """Yield ``(t, func(payload, t))`` for each frame, in the order of ``frames``.
+
+    ``payload`` (e.g. the opened inputs) is sent once to each worker; at most ``2 * n_workers``
+    frames are in flight, so memory stays bounded by a few frames. ``func`` must be a module-level
+    function (it is pickled). With ``n_workers == 1`` everything runs in this process.
+    """
+    bar = tqdm(total=len(frames), desc=desc, unit="frame", disable=None if progress else True)
+    with bar:
+        if n_workers <= 1 or len(frames) <= 1:
+            for t in frames:
+                yield t, func(payload, t)
+                bar.update()
+            return
+        context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(
+            n_workers, mp_context=context, initializer=_init, initargs=(payload,)
+        ) as pool:
+            pending = iter(frames)
+            running: dict[Future[Any], int] = {}
+            done: dict[int, Any] = {}
+            order = list(frames)
+            next_index = 0
+
+            def submit(k: int) -> None:
+                for t in [t for _, t in zip(range(k), pending, strict=False)]:
+                    running[pool.submit(_call, func, t)] = t
+
+            submit(2 * n_workers)
+            while running:
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    t = running.pop(future)
+                    done[t] = future.result()  # re-raises the worker's error here
+                while next_index < len(order) and order[next_index] in done:
+                    t = order[next_index]
+                    yield t, done.pop(t)
+                    bar.update()
+                    next_index += 1
+                submit(len(finished))

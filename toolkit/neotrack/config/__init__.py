@@ -1,0 +1,6 @@
+"""One configuration object (pydantic, TOML round trip) whose sections mirror ultrack's."""
+
+from neotrack.config._config import Config
+from neotrack.config._sections import DataConfig, PreprocessingConfig, SegmentationConfig
+
+__all__ = ["Config", "DataConfig", "PreprocessingConfig", "SegmentationConfig"]

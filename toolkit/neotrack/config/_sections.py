@@ -1,0 +1,119 @@
+"""The sections of the configuration; the TOML file has one table per section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Section):
+    """Where inputs and outputs are, and how to read the inputs."""
+
+    working_dir: Path = Path(".")
+    """Folder for pixel outputs (candidate masks as ``<dataset>.zarr``)."""
+    voxel_size: tuple[float, ...] | None = None
+    """Physical size of a voxel per spatial axis, (z, y, x) or (y, x); None means 1 everywhere."""
+    axes: str | None = None
+    """Axis order of the input, e.g. ``tyxc`` or ``tzyx``; None: from the file (ilastik ``axistags``)
+    or T(Z)YX."""
+    channel: int | None = None
+    """Channel to use when the input has a channel axis (ilastik: the foreground label's channel)."""
+    internal_path: str | None = None
+    """Array inside an HDF5 file or zarr group, e.g. ``exported_data``; also ``file.h5/exported_data``."""
+    n_workers: int = Field(default=1, ge=1)
+    """Processes for per-frame work (preprocessing, segmentation)."""
+
+    @field_validator("axes")
+    @classmethod
+    def _axes(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.lower()
+        if not set(value) <= set("tczyx") or len(set(value)) != len(value) or "t" not in value:
+            raise ValueError(f"axes must use each of t, c, z, y, x at most once and include t: {value!r}")
+        if "y" not in value or "x" not in value:
+            raise ValueError(f"axes must include y and x: {value!r}")
+        return value
+
+    @field_validator("voxel_size")
+    @classmethod
+    def _voxel_size(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is not None and (len(value) not in (2, 3) or min(value) <= 0):
+            raise ValueError(f"voxel_size needs 2 or 3 positive values, got {value}")
+        return value
+
+
+class PreprocessingConfig(_Section):
+    """How images become a foreground map and a boundary map (per frame)."""
+
+    foreground: Literal["detect", "threshold"] = "detect"
+    """``detect``: Otsu threshold of log intensities, optionally after background subtraction
+    (like ultrack's ``detect_foreground``); ``threshold``: the input is a probability map, smoothed
+    and thresholded (ilastik's thresholding applet)."""
+    boundaries: Literal["invert", "probability"] = "invert"
+    """``invert``: normalised, inverted intensities (ultrack's ``robust_invert``);
+    ``probability``: one minus the smoothed probability map."""
+    sigma: float | None = Field(default=None, gt=0)
+    """``detect``: subtract a Gaussian background of this sigma (physical units) first; None: no
+    subtraction (ultrack always subtracts, with 15; that must span several cell diameters)."""
+    min_foreground: float = Field(default=0.0, ge=0)
+    """``detect``: lowest accepted threshold, in intensity units above the darkest pixel."""
+    remove_hist_mode: bool = False
+    """``detect``: subtract the histogram's mode first (for a strong uniform background)."""
+    invert_sigma: float = Field(default=1.0, ge=0)
+    """``invert``: Gaussian smoothing before inverting, physical units."""
+    lower_quantile: float | None = Field(default=None, ge=0, le=1)
+    """``invert``: intensity quantile mapped to 0 (None: the minimum)."""
+    upper_quantile: float = Field(default=0.9999, gt=0, le=1)
+    """``invert``: intensity quantile mapped to 1."""
+    smooth_sigma: float | tuple[float, ...] = 1.0
+    """``threshold`` and ``probability``: Gaussian sigma per spatial axis in pixels (0: none)."""
+    prob_threshold: float = Field(default=0.5, ge=0, le=1)
+    """``threshold``: the threshold; with ``prob_low_threshold`` the high (seed) one."""
+    prob_low_threshold: float | None = Field(default=None, ge=0, le=1)
+    """``threshold``: a second, lower threshold (hysteresis: regions above it that reach the high one)."""
+    min_size: int = Field(default=0, ge=0)
+    """``threshold``: objects below this many pixels are dropped."""
+    max_size: int | None = Field(default=None, ge=1)
+    """``threshold``: objects above this many pixels are dropped."""
+    labels_sigma: float = Field(default=0.0, ge=0)
+    """Label inputs: Gaussian smoothing of the averaged boundaries, pixels (0: none)."""
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> PreprocessingConfig:
+        if self.prob_low_threshold is not None and self.prob_low_threshold > self.prob_threshold:
+            raise ValueError("prob_low_threshold must not exceed prob_threshold")
+        if self.max_size is not None and self.max_size < self.min_size:
+            raise ValueError("max_size must be at least min_size")
+        return self
+
+
+class SegmentationConfig(_Section):
+    """Candidate segments from the watershed hierarchy of each foreground component."""
+
+    threshold: float = 0.5
+    """Foreground map values above this are foreground."""
+    min_area: int = Field(default=100, ge=1)
+    """Smallest candidate, in pixels/voxels (applied as is, not divided by 4 as in ultrack)."""
+    max_area: int = Field(default=1_000_000, ge=1)
+    """Largest candidate, in pixels/voxels."""
+    min_frontier: float = Field(default=0.0, ge=0)
+    """Regions whose contour is weaker than this (mean boundary value) are merged into their parent."""
+    ws_hierarchy: Literal["area", "dynamics", "volume"] = "area"
+    """Watershed hierarchy attribute (higra)."""
+    anisotropy_penalization: float = 0.0
+    """Added to the boundary weight of edges along z (3D): > 0 splits along z more readily."""
+    max_noise: float = Field(default=0.0, ge=0)
+    """Uniform noise in [0, max_noise) added to the boundaries (seeded by frame) to break ties."""
+
+    @model_validator(mode="after")
+    def _areas(self) -> SegmentationConfig:
+        if self.max_area < self.min_area:
+            raise ValueError(f"max_area ({self.max_area}) must be >= min_area ({self.min_area})")
+        return self

@@ -1,0 +1,6 @@
+"""Reading time-lapses lazily, frame by frame: TIFF folders and stacks, zarr, HDF5, arrays."""
+
+from neotrack.io._open import open_images
+from neotrack.io._sources import ArraySource, FrameSource, Hdf5Source, TiffFolder, ZarrSource
+
+__all__ = ["ArraySource", "FrameSource", "Hdf5Source", "TiffFolder", "ZarrSource", "open_images"]
