@@ -266,3 +266,47 @@ def test_sim_candidates_cover_the_ground_truth_nuclei(store: Store, name: str, t
     n_truth = len(np.unique(truth)) - 1
     matched = sum(iou > 0.5 for iou in best.values())
     assert result.n_candidates > 0 and matched >= 0.9 * n_truth, (matched, n_truth)
+
+
+def test_ilastik_prediction_map_via_the_cli(store: Store, name: str, tmp_path: Path) -> None:
+    """ilastik users bring probability maps (HDF5, axistags, one channel per class)."""
+    import json
+
+    import h5py
+    from scipy import ndimage as ndi
+
+    scene = simulate(n_frames=3, n_cells=8, seed=28)
+    fg = ndi.gaussian_filter((scene.labels > 0).astype(np.float32), (0, 2, 2))
+    prob = np.stack([1 - fg, fg], axis=-1)  # channel 0 background, channel 1 nuclei
+    with h5py.File(tmp_path / "pred.h5", "w") as f:
+        ds = f.create_dataset("exported_data", data=prob)
+        ds.attrs["axistags"] = json.dumps({"axes": [{"key": k} for k in "tyxc"]})
+    config = small_config(tmp_path, min_area=20, max_area=5000)
+    config.preprocessing.foreground = "threshold"
+    config.preprocessing.boundaries = "probability"
+    config.preprocessing.prob_threshold = 0.5
+    config.preprocessing.min_size = 20
+    config.save(tmp_path / "ilastik.toml")
+    result = CliRunner().invoke(
+        main,
+        [
+            "segment",
+            f"{tmp_path / 'pred.h5'}/exported_data",
+            "--channel",
+            "1",
+            "--dataset",
+            name,
+            "--config",
+            str(tmp_path / "ilastik.toml"),
+            "--uri",
+            store.uri,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    frame0 = store.read_segments(name, 0, 1)
+    n_cells = len(np.unique(scene.labels[0])) - 1
+    assert len(frame0) >= n_cells  # every nucleus is a candidate (touching ones also as one)
+    centroids = frame0[["y", "x"]].to_numpy()
+    for label in np.unique(scene.labels[0])[1:]:
+        centre = np.argwhere(scene.labels[0] == label).mean(0)
+        assert np.min(np.linalg.norm(centroids - centre, axis=1)) < 3

@@ -77,7 +77,7 @@ def frame_candidates(
     labels, _ = ndi.label(fg)
     sizes = np.bincount(labels.ravel())
     leaves = np.zeros(fg.shape, dtype=np.uint32)
-    tables: list[pd.DataFrame] = []
+    parts: list[dict[str, np.ndarray]] = []
     edges: list[tuple[np.ndarray, np.ndarray]] = []
     spacing = np.ones(ndim) if voxel_size is None else np.asarray(voxel_size, dtype=float)
     n_done = 0
@@ -93,11 +93,11 @@ def frame_candidates(
         offset = np.array([s.start for s in box])
         region = leaves[box]
         region[mask] = np.where(found.deepest >= 0, k[found.deepest], 0).astype(np.uint32)
-        tables.append(_table(found, k, t, offset, spacing))
+        parts.append(_columns(found, k, t, offset, spacing))
         has_parent = found.parent >= 0
         edges.append((k[found.parent[has_parent]], k[has_parent]))
         n_done += n
-    segments = pd.concat(tables, ignore_index=True) if tables else _table(None, None, t, None, spacing)
+    segments = _frame_table(parts, ndim, intensity is not None)
     parent = np.concatenate([e[0] for e in edges]) if edges else np.empty(0, dtype=np.int64)
     child = np.concatenate([e[1] for e in edges]) if edges else np.empty(0, dtype=np.int64)
     hierarchy = pd.DataFrame({"parent": segment_id(t, parent), "child": segment_id(t, child)})
@@ -107,16 +107,8 @@ def frame_candidates(
 def _component(
     mask: np.ndarray, bnd: np.ndarray, intensity: np.ndarray | None, params: SegmentationConfig
 ) -> _Component:
-    shape = mask.shape
-    graph = hg.get_4_adjacency_graph(shape) if mask.ndim == 2 else hg.get_6_adjacency_graph(shape)
-    src, dst = graph.edge_list()
-    inside = mask.ravel()
-    keep = np.flatnonzero(inside[src] & inside[dst])
-    sub, pixels = hg.subgraph(graph, keep, spanning=False, return_vertex_map=True)
-    flat = bnd.ravel()
-    weights = (flat[src[keep]] + flat[dst[keep]]) / 2
-    if mask.ndim == 3 and params.anisotropy_penalization:
-        along_z = (dst[keep] - src[keep]) == shape[1] * shape[2]
+    sub, pixels, weights, along_z = _mask_graph(mask, bnd)
+    if params.anisotropy_penalization:
         weights = weights + params.anisotropy_penalization * along_z
     tree, altitudes = _HIERARCHIES[params.ws_hierarchy](sub, weights)
     tree, altitudes = hg.filter_small_nodes_from_tree(tree, altitudes, params.min_area)
@@ -136,7 +128,7 @@ def _component(
     parents = tree.parents()
     n_leaves = tree.num_leaves()
 
-    coords = np.stack(np.unravel_index(pixels, shape), axis=1).astype(np.float64)
+    coords = np.stack(np.unravel_index(pixels, mask.shape), axis=1).astype(np.float64)
     order = np.flatnonzero(is_candidate)  # candidate nodes, small to large (tree order)
     index = np.full(tree.num_vertices(), -1)
     index[order] = np.arange(order.size)
@@ -175,34 +167,76 @@ def _component(
     )
 
 
-def _table(
-    found: _Component | None, k: np.ndarray | None, t: int, offset: np.ndarray | None, spacing: np.ndarray
-) -> pd.DataFrame:
-    columns = ["id", "t", "z", "y", "x", "area", "bbox", "frontier", "height", "elongation"]
-    if found is None or k is None or offset is None:
-        return pd.DataFrame({c: [] for c in columns})
-    ndim = found.lo.shape[1]
+def _mask_graph(
+    mask: np.ndarray, bnd: np.ndarray
+) -> tuple[hg.UndirectedGraph, np.ndarray, np.ndarray, np.ndarray]:
+    """The graph of a component's pixels (4/6-connected), its edge weights and z-edge flags.
+
+    Vertices are the mask's pixels in raster order (``pixels`` holds their flat indices); an edge
+    joins two face-neighbours, weighted by the mean of their boundary values.
+    """
+    flat_bnd = bnd.ravel()
+    pixels = np.flatnonzero(mask)
+    index = np.full(mask.size, -1, dtype=np.int64)
+    index[pixels] = np.arange(pixels.size)
+    strides = np.array(mask.strides) // mask.itemsize
+    sources, targets, axes = [], [], []
+    for axis in range(mask.ndim):
+        head = [slice(None)] * mask.ndim
+        tail = [slice(None)] * mask.ndim
+        head[axis], tail[axis] = slice(None, -1), slice(1, None)
+        both = mask[tuple(head)] & mask[tuple(tail)]
+        first = np.ravel_multi_index(np.nonzero(both), mask.shape)
+        sources.append(first)
+        targets.append(first + strides[axis])
+        axes.append(np.full(first.size, axis))
+    src, dst = np.concatenate(sources), np.concatenate(targets)
+    graph = hg.UndirectedGraph(pixels.size)
+    graph.add_edges(index[src], index[dst])
+    weights = (flat_bnd[src] + flat_bnd[dst]) / 2
+    along_z = (np.concatenate(axes) == 0) & (mask.ndim == 3)
+    return graph, pixels, weights, along_z
+
+
+def _columns(
+    found: _Component, k: np.ndarray, t: int, offset: np.ndarray, spacing: np.ndarray
+) -> dict[str, np.ndarray]:
+    """One component's candidates as columns, in frame coordinates."""
     centroid = found.sums / found.area[:, None] + offset
-    lo, hi = found.lo + offset, found.hi + offset
     # elongation: ratio of the principal axes' lengths, in physical units
     scaled = found.cov * spacing[None, :, None] * spacing[None, None, :]
     eig = np.clip(np.linalg.eigvalsh(scaled), 1e-12, None)
-    table = pd.DataFrame(
-        {
-            "id": segment_id(t, k),
-            "t": np.full(k.size, t, dtype=np.int64),
-            "z": centroid[:, 0] if ndim == 3 else np.zeros(k.size),
-            "y": centroid[:, -2],
-            "x": centroid[:, -1],
-            "area": found.area,
-            "bbox": list(np.hstack([lo, hi])),
-            "frontier": found.frontier,
-            "height": found.height,
-            "elongation": np.sqrt(eig[:, -1] / eig[:, 0]),
-        }
-    )
+    columns = {
+        "id": segment_id(t, k),
+        "t": np.full(k.size, t, dtype=np.int64),
+        "centroid": centroid,
+        "area": found.area,
+        "bbox": np.hstack([found.lo + offset, found.hi + offset]),
+        "frontier": found.frontier,
+        "height": found.height,
+        "elongation": np.sqrt(eig[:, -1] / eig[:, 0]),
+    }
     if found.int_sum is not None and found.int_sq is not None:
         mean = found.int_sum / found.area
-        table["intensity_mean"] = mean
-        table["intensity_std"] = np.sqrt(np.clip(found.int_sq / found.area - mean**2, 0, None))
-    return table
+        columns["intensity_mean"] = mean
+        columns["intensity_std"] = np.sqrt(np.clip(found.int_sq / found.area - mean**2, 0, None))
+    return columns
+
+
+def _frame_table(parts: list[dict[str, np.ndarray]], ndim: int, with_intensity: bool) -> pd.DataFrame:
+    """The frame's candidate table, built once from all components' columns."""
+    names = ["id", "t", "centroid", "area", "bbox", "frontier", "height", "elongation"]
+    names += ["intensity_mean", "intensity_std"] if with_intensity else []
+    empty = {"centroid": np.empty((0, ndim)), "bbox": np.empty((0, 2 * ndim), dtype=np.int64)}
+    col = {n: np.concatenate([p[n] for p in parts]) if parts else empty.get(n, np.empty(0)) for n in names}
+    centroid = col.pop("centroid")
+    table = {
+        "id": col.pop("id").astype(np.int64),
+        "t": col.pop("t").astype(np.int64),
+        "z": centroid[:, 0] if ndim == 3 else np.zeros(len(centroid)),
+        "y": centroid[:, -2],
+        "x": centroid[:, -1],
+        "area": col.pop("area").astype(np.int64),
+        "bbox": list(col.pop("bbox")),
+    }
+    return pd.DataFrame({**table, **col})
