@@ -44,8 +44,9 @@ def stages(inputs: Inputs, config: Config) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("NEOTRACK_SHARED_DATA",
-                                                                          "../shared/data")))
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("NEOTRACK_SHARED_DATA", "../shared/data"))
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--uri", default=None)
     args = parser.parse_args()
@@ -59,17 +60,20 @@ def main() -> None:
             inputs = Inputs.open(config, images=images)
             n = inputs.shape[0]
             s = stages(inputs, config)
-            print(f"{name}/01: {n} frames {inputs.shape[1:]}; one process: read {s['read']:.1f} s, "
-                  f"preprocess {s['preprocess']:.1f} s, hierarchy+features {s['hierarchy']:.1f} s")
+            print(
+                f"{name}/01: {n} frames {inputs.shape[1:]}; one process: read {s['read']:.1f} s, "
+                f"preprocess {s['preprocess']:.1f} s, hierarchy+features {s['hierarchy']:.1f} s"
+            )
             for workers in args.workers:
                 config.data.n_workers = workers
                 t0 = time.perf_counter()
-                result = segment(images, dataset=f"bench-{name}", config=config, store=store,
-                                 overwrite=True)
+                result = segment(images, dataset=f"bench-{name}", config=config, store=store, overwrite=True)
                 wall = time.perf_counter() - t0
-                print(f"  segment, {workers} worker(s): {wall:.1f} s = {n / wall:.1f} frames/s; "
-                      f"{result.candidates_per_frame:.0f} candidates/frame; Neo4j writes "
-                      f"{result.write_seconds:.1f} s, compute {result.compute_seconds:.1f} s")
+                print(
+                    f"  segment, {workers} worker(s): {wall:.1f} s = {n / wall:.1f} frames/s; "
+                    f"{result.candidates_per_frame:.0f} candidates/frame; Neo4j writes "
+                    f"{result.write_seconds:.1f} s, compute {result.compute_seconds:.1f} s"
+                )
             store.delete_dataset(f"bench-{name}")
 
 

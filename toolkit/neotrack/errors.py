@@ -11,6 +11,7 @@ __all__ = [
     "NeotrackError",
     "QueryError",
     "ServerError",
+    "SolveError",
     "StoreError",
 ]
 
@@ -52,3 +53,7 @@ class DatasetNotFoundError(StoreError, KeyError):
 
 class DatasetExistsError(StoreError):
     """A dataset of that name is stored already (pass overwrite=True to replace it)."""
+
+
+class SolveError(NeotrackError):
+    """The tracking program could not be solved (infeasible, solver unavailable, no solution in time)."""

@@ -2,10 +2,11 @@
 
 from neotrack.candidates._hierarchy import FrameCandidates, frame_candidates
 from neotrack.candidates._labels import segments_from_labels
-from neotrack.candidates._masks import CandidateMasks, leaves_path
+from neotrack.candidates._masks import CandidateFrame, CandidateMasks, leaves_path
 from neotrack.candidates._segment import SegmentResult, segment
 
 __all__ = [
+    "CandidateFrame",
     "CandidateMasks",
     "FrameCandidates",
     "SegmentResult",

@@ -7,6 +7,7 @@ is itself or one of its descendants, cut to its bounding box.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -25,6 +26,27 @@ def leaves_path(working_dir: Path, dataset: str) -> Path:
     return Path(working_dir) / (re.sub(r"[^A-Za-z0-9._-]", "_", dataset) + ".zarr")
 
 
+@dataclasses.dataclass(frozen=True)
+class CandidateFrame:
+    """The candidates of one frame: table (indexed by id), hierarchy and leaves image."""
+
+    t: int
+    segments: pd.DataFrame
+    parent: dict[int, int]  # k -> parent k (hierarchy), only for candidates that have one
+    leaves: np.ndarray
+
+    def chains(self) -> np.ndarray:
+        """Row k: k and its ancestors' indices, padded with 0 (row 0 is all 0)."""
+        n = int(self.segments.index.max() % ID_STRIDE) + 1 if len(self.segments) else 1
+        up = np.zeros(n, dtype=np.int64)
+        for child, par in self.parent.items():
+            up[child] = par
+        columns = [np.arange(n)]
+        while columns[-1].any():
+            columns.append(up[columns[-1]])
+        return np.stack(columns[:-1] if len(columns) > 1 else columns, axis=1)
+
+
 class CandidateMasks:
     """Masks of a segmented dataset's candidates.
 
@@ -38,38 +60,51 @@ class CandidateMasks:
             raise InputError(f"dataset {dataset!r} has no candidate masks: run `neotrack segment` first")
         self.store, self.dataset = store, dataset
         self.leaves = zarr.open_array(str(Path(info["leaves_path"]) / "leaves"), mode="r")
-        self._frame = lru_cache(maxsize=4)(self._load_frame)
+        self.frame = lru_cache(maxsize=4)(self._load_frame)
+        keys = store.segment_properties(dataset)
+        self.features = [f for f in _FEATURES if f in keys]  # intensities need raw images
 
-    def _load_frame(self, t: int) -> tuple[pd.DataFrame, dict[int, list[int]], np.ndarray]:
-        segments = self.store.read_segments(self.dataset, t, t + 1).set_index("id")
-        children: dict[int, list[int]] = defaultdict(list)
-        for parent, child in self.store.read_hierarchy(self.dataset, t, t + 1).to_numpy():
-            children[int(parent)].append(int(child))
-        return segments, children, np.asarray(self.leaves[t])
+    def _load_frame(self, t: int) -> CandidateFrame:
+        segments = self.store.read_segments(self.dataset, t, t + 1, extra=self.features).set_index("id")
+        parent = {
+            int(c) % ID_STRIDE: int(p) % ID_STRIDE
+            for p, c in self.store.read_hierarchy(self.dataset, t, t + 1).to_numpy()
+        }
+        return CandidateFrame(t, segments, parent, np.asarray(self.leaves[t]))
 
     def mask(self, segment: int) -> tuple[np.ndarray, tuple[slice, ...]]:
         """The boolean mask of one candidate within its bounding box, and that box."""
-        t = int(segment) // ID_STRIDE
-        segments, children, leaves = self._frame(t)
-        if segment not in segments.index:
+        frame = self.frame(int(segment) // ID_STRIDE)
+        if segment not in frame.segments.index:
             raise InputError(f"segment {segment} is not a candidate of dataset {self.dataset!r}")
-        members, todo = [], [int(segment)]
+        children: dict[int, list[int]] = defaultdict(list)
+        for child, par in frame.parent.items():
+            children[par].append(child)
+        members, todo = [], [int(segment) % ID_STRIDE]
         while todo:
             node = todo.pop()
-            members.append(node % ID_STRIDE)
+            members.append(node)
             todo.extend(children.get(node, ()))
-        bbox = segments.at[segment, "bbox"]
+        bbox = frame.segments.at[segment, "bbox"]
         ndim = len(bbox) // 2
         box = tuple(slice(bbox[i], bbox[i + ndim]) for i in range(ndim))
-        return np.isin(leaves[box], members), box
+        return np.isin(frame.leaves[box], members), box
 
-    def paint(self, segments: list[int], shape: tuple[int, ...] | None = None) -> np.ndarray:
-        """A label image of one frame with the given (non-overlapping) candidates painted by k."""
+    def paint(
+        self, segments: list[int], values: list[int] | None = None, shape: tuple[int, ...] | None = None
+    ) -> np.ndarray:
+        """One frame's label image with the given (non-overlapping) candidates painted.
+
+        Each candidate gets its value from ``values`` (default: its index k).
+        """
         frames = {int(s) // ID_STRIDE for s in segments}
         if len(frames) > 1:
             raise InputError(f"paint takes candidates of one frame, got frames {sorted(frames)}")
         out = np.zeros(shape or self.leaves.shape[1:], dtype=np.uint32)
-        for s in segments:
+        for i, s in enumerate(segments):
             mask, box = self.mask(s)
-            out[box][mask] = int(s) % ID_STRIDE
+            out[box][mask] = int(s) % ID_STRIDE if values is None else values[i]
         return out
+
+
+_FEATURES = ("intensity_mean", "intensity_std")

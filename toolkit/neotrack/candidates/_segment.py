@@ -14,6 +14,7 @@ import zarr
 
 from neotrack._parallel import map_frames
 from neotrack.candidates._hierarchy import FrameCandidates, frame_candidates
+from neotrack.candidates._labels import label_candidates
 from neotrack.candidates._masks import leaves_path
 from neotrack.config import Config
 from neotrack.errors import DatasetExistsError, InputError
@@ -41,8 +42,11 @@ class SegmentResult:
 
 
 def _frame_task(inputs: Inputs, t: int) -> FrameCandidates:
-    maps = inputs.maps(t)
     cfg = inputs.config
+    if len(inputs.labels) == 1:  # the user's own segmentation: its labels are the candidates
+        image = inputs.images.frame(t) if inputs.images is not None else None
+        return label_candidates(inputs.labels[0].frame(t), t, image)
+    maps = inputs.maps(t)
     return frame_candidates(
         maps.foreground, maps.boundaries, t, cfg.segmentation, maps.intensity, cfg.data.voxel_size
     )
@@ -65,7 +69,8 @@ def segment(
     Inputs (any of): ``images`` — raw intensities, or probability maps with
     ``preprocessing.foreground = "threshold"`` — preprocessed per ``config.preprocessing``;
     ready-made ``foreground`` and ``boundaries`` maps; or ``labels``, one or more existing label
-    stacks (each label becomes a candidate; several stacks an ensemble of hypotheses). Each may be a
+    stacks (one stack: its labels are the candidates, unchanged; several: an ensemble of
+    hypotheses, segmented like a boundary map). Each may be a
     path (TIFF folder or stack, zarr, HDF5) or an array.
 
     Candidates and their hierarchy go to Neo4j; the leaves image that rebuilds their masks to

@@ -9,8 +9,12 @@ from neotrack.cli._common import setup_logging
 from neotrack.cli.datasets import datasets
 from neotrack.cli.db import db
 from neotrack.cli.demo import demo
+from neotrack.cli.export import export
+from neotrack.cli.lineage import lineage
+from neotrack.cli.pin import pin
 from neotrack.cli.query import query
 from neotrack.cli.segment import segment
+from neotrack.cli.steps import link, solve, track
 
 __all__ = ["main"]
 
@@ -38,5 +42,5 @@ def config_cmd(out: str | None) -> None:
         click.echo(tomli_w.dumps(Config().to_toml_dict()), nl=False)
 
 
-for command in (db, datasets, query, segment, demo):
+for command in (db, datasets, query, segment, link, solve, track, export, lineage, pin, demo):
     main.add_command(command)

@@ -1,6 +1,19 @@
 """One configuration object (pydantic, TOML round trip) whose sections mirror ultrack's."""
 
 from neotrack.config._config import Config
-from neotrack.config._sections import DataConfig, PreprocessingConfig, SegmentationConfig
+from neotrack.config._sections import (
+    DataConfig,
+    LinkingConfig,
+    PreprocessingConfig,
+    SegmentationConfig,
+    TrackingConfig,
+)
 
-__all__ = ["Config", "DataConfig", "PreprocessingConfig", "SegmentationConfig"]
+__all__ = [
+    "Config",
+    "DataConfig",
+    "LinkingConfig",
+    "PreprocessingConfig",
+    "SegmentationConfig",
+    "TrackingConfig",
+]

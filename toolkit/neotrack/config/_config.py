@@ -10,7 +10,13 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from neotrack.config._sections import DataConfig, PreprocessingConfig, SegmentationConfig
+from neotrack.config._sections import (
+    DataConfig,
+    LinkingConfig,
+    PreprocessingConfig,
+    SegmentationConfig,
+    TrackingConfig,
+)
 from neotrack.errors import InputError
 
 
@@ -25,6 +31,8 @@ class Config(BaseModel):
     data: DataConfig = Field(default_factory=DataConfig)
     preprocessing: PreprocessingConfig = Field(default_factory=PreprocessingConfig)
     segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
+    linking: LinkingConfig = Field(default_factory=LinkingConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
     @classmethod
     def load(cls, path: str | Path) -> Config:

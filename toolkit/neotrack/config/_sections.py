@@ -117,3 +117,58 @@ class SegmentationConfig(_Section):
         if self.max_area < self.min_area:
             raise ValueError(f"max_area ({self.max_area}) must be >= min_area ({self.min_area})")
         return self
+
+
+class LinkingConfig(_Section):
+    """Candidate transitions t -> t+1 between nearby candidates."""
+
+    max_distance: float = Field(default=15.0, gt=0)
+    """Largest centroid displacement between frames, physical units (``data.voxel_size``)."""
+    max_neighbors: int = Field(default=5, ge=1)
+    """At most this many transitions into each candidate, the best by weight."""
+    distance_weight: float = Field(default=0.0, ge=0)
+    """weight = IoU - distance_weight * distance."""
+    z_score_threshold: float = Field(default=5.0, gt=0)
+    """Drop pairs whose mean intensities differ by more than this many standard deviations."""
+
+
+class TrackingConfig(_Section):
+    """The integer program that picks segments and lineages (objective maximised)."""
+
+    solver: Literal["auto", "CBC", "GUROBI"] = "auto"
+    """``auto``: Gurobi when installed and licensed, else CBC."""
+    appear_weight: float = -0.001
+    """Reward (negative: cost) of a track starting, except in the first frame."""
+    disappear_weight: float = -0.001
+    """Reward (negative: cost) of a track ending, except in the last frame."""
+    division_weight: float = -0.001
+    """Reward (negative: cost) of a division."""
+    segment_weight: float = 0.05
+    """Reward of each selected segment (> 0 keeps isolated cells; < 0 discourages fragments)."""
+    image_border_size: tuple[float, ...] | None = None
+    """Width (pixels, per spatial axis) of a band at the image edge in which appearing and
+    disappearing cost less, linearly down to nothing at the edge (ilastik's border-aware ramp)."""
+    size_weighted: bool = True
+    """Scale each transition's reward by the size of the segments it joins, sqrt(area_a area_b),
+    relative to the window's median candidate area: a cell's fragments then share its reward
+    instead of each earning one (ultrack's per-transition rewards make fragments win)."""
+    link_function: Literal["power", "identity"] = "power"
+    """Transition weight transform: ``sign(w) |w|**power + bias``, or ``w + bias``."""
+    power: float = Field(default=4.0, gt=0)
+    bias: float = 0.0
+    window_size: int | None = Field(default=None, ge=3)
+    """Frames per window; None solves all frames at once."""
+    overlap_size: int = Field(default=1, ge=0)
+    """Frames a window looks ahead beyond what it commits."""
+    solution_gap: float = Field(default=0.001, ge=0)
+    """Relative MIP gap at which the solver stops."""
+    time_limit: float = Field(default=36_000, gt=0)
+    """Seconds per window."""
+    n_threads: int = -1
+    """Solver threads; -1 lets the solver choose."""
+
+    @model_validator(mode="after")
+    def _windows(self) -> TrackingConfig:
+        if self.window_size is not None and self.window_size < self.overlap_size + 3:
+            raise ValueError("window_size must be at least overlap_size + 3")
+        return self

@@ -1,5 +1,6 @@
 """Neo4j as the store of record: datasets, candidate segments, links, hierarchy, Cypher queries."""
 
+from neotrack.store._lineage import Lineage
 from neotrack.store._schema import SCHEMA_STATEMENTS, schema_cypher
 from neotrack.store._store import DEFAULT_BATCH_SIZE, Store, Window, default_uri
 from neotrack.store._tables import segment_id
@@ -10,6 +11,7 @@ __all__ = [
     "ID_STRIDE",
     "SCHEMA_STATEMENTS",
     "Label",
+    "Lineage",
     "Rel",
     "Store",
     "Window",

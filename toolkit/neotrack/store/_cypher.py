@@ -81,3 +81,84 @@ TIME_RANGE = f"""
 MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0
 RETURN min(s.t) AS t_min, max(s.t) AS t_max, count(s) AS n
 """
+
+# --- per-step replacement ------------------------------------------------------------------
+DELETE_LINKS_BATCH = f"""
+MATCH (a:{S} {{dataset: $dataset}})-[r:{Rel.LINK}]->() WHERE a.t >= 0
+WITH r LIMIT $batch
+DELETE r
+RETURN count(*) AS deleted
+"""
+SEGMENT_KEYS = f"""
+MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0
+RETURN keys(s) AS keys LIMIT 1
+"""
+
+# --- solutions (selected segments, NEXT transitions, track ids) and pins --------------------
+CLEAR_SELECTION_BATCH = f"""
+MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
+WHERE s.t >= $t_start AND s.selected IS NOT NULL
+WITH s LIMIT $batch
+REMOVE s.selected, s.track_id, s.parent_track_id, s.lineage_id
+RETURN count(*) AS n
+"""
+CLEAR_NEXT_BATCH = f"""
+MATCH (a:{S} {{dataset: $dataset}})-[r:{Rel.NEXT}]->() WHERE a.t >= $t_start
+WITH r LIMIT $batch
+DELETE r
+RETURN count(*) AS n
+"""
+WRITE_SELECTED = f"""
+UNWIND range(0, size($id) - 1) AS i
+MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
+SET s.selected = true
+"""
+WRITE_NEXT = f"""
+UNWIND range(0, size($source) - 1) AS i
+MATCH (a:{S} {{dataset: $dataset, id: $source[i]}})
+MATCH (b:{S} {{dataset: $dataset, id: $target[i]}})
+CREATE (a)-[:{Rel.NEXT}]->(b)
+"""
+WRITE_TRACKS = f"""
+UNWIND range(0, size($id) - 1) AS i
+MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
+SET s.track_id = $track_id[i], s.parent_track_id = $parent_track_id[i], s.lineage_id = $lineage_id[i]
+"""
+READ_SELECTED = f"""
+MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
+WHERE s.t >= $t_start AND s.t < $t_stop AND s.selected
+RETURN collect(s.id) AS id, collect(s.t) AS t, collect(s.z) AS z, collect(s.y) AS y,
+       collect(s.x) AS x, collect(s.area) AS area, collect(s.bbox) AS bbox,
+       collect(coalesce(s.track_id, 0)) AS track_id,
+       collect(coalesce(s.parent_track_id, 0)) AS parent_track_id,
+       collect(coalesce(s.lineage_id, 0)) AS lineage_id
+"""
+READ_NEXT = f"""
+MATCH (a:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="a")} WHERE a.t >= $t_start AND a.t < $t_stop - 1
+MATCH (a)-[:{Rel.NEXT}]->(b)
+RETURN collect(a.id) AS source, collect(b.id) AS target
+"""
+PIN_SEGMENTS = f"""
+UNWIND $id AS id
+MATCH (s:{S} {{dataset: $dataset, id: id}})
+SET s.pin = $value
+RETURN count(s) AS n
+"""
+PIN_LINKS = f"""
+UNWIND range(0, size($source) - 1) AS i
+MATCH (:{S} {{dataset: $dataset, id: $source[i]}})
+      -[r:{Rel.LINK}]->(:{S} {{dataset: $dataset, id: $target[i]}})
+SET r.pin = $value
+RETURN count(r) AS n
+"""
+COUNT_SEGMENTS = f"""
+UNWIND $id AS id
+MATCH (s:{S} {{dataset: $dataset, id: id}})
+RETURN count(s) AS n
+"""
+COUNT_LINKS = f"""
+UNWIND range(0, size($source) - 1) AS i
+MATCH (:{S} {{dataset: $dataset, id: $source[i]}})
+      -[r:{Rel.LINK}]->(:{S} {{dataset: $dataset, id: $target[i]}})
+RETURN count(r) AS n
+"""

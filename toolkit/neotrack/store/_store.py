@@ -194,6 +194,16 @@ class Store:
             if n == 0:
                 return deleted
 
+    def delete_links(self, dataset: str) -> int:
+        """Delete the dataset's candidate transitions (LINK), in batches."""
+        self._require(dataset)
+        deleted = 0
+        while True:
+            n = self._run(cy.DELETE_LINKS_BATCH, dataset=dataset, batch=self.batch_size)[0]["deleted"]
+            deleted += n
+            if n == 0:
+                return deleted
+
     # --- bulk writes ----------------------------------------------------------------------
     def write_segments(
         self, dataset: str, table: pd.DataFrame | Mapping[str, Any], progress: bool = False
@@ -281,6 +291,109 @@ class Store:
         log.debug("wrote %d %s to %r", written, what, dataset)
         return written
 
+    # --- solutions -----------------------------------------------------------------------
+    def clear_solution(self, dataset: str, t_start: int = 0) -> int:
+        """Forget the solution of frames >= ``t_start``: flags, track ids, NEXT transitions."""
+        self._require(dataset)
+        cleared = 0
+        for query in (cy.CLEAR_NEXT_BATCH, cy.CLEAR_SELECTION_BATCH):
+            while n := self._run(query, dataset=dataset, t_start=t_start, batch=self.batch_size)[0]["n"]:
+                cleared += n if query is cy.CLEAR_SELECTION_BATCH else 0
+        return cleared
+
+    def write_selection(self, dataset: str, ids: Sequence[int]) -> int:
+        """Mark segments as selected (in the solution)."""
+        columns = {"id": [int(i) for i in ids]}
+        if not columns["id"]:
+            return 0
+        return self._write_batches(
+            dataset,
+            cy.WRITE_SELECTED,
+            columns,
+            None,
+            "selections",
+            False,
+            lambda s: s.counters.properties_set,
+        )
+
+    def write_transitions(self, dataset: str, table: pd.DataFrame) -> int:
+        """Selected transitions (``source, target``) as NEXT relationships."""
+        if table.empty:
+            return 0
+        columns = {k: table[k].astype("int64").tolist() for k in ("source", "target")}
+        return self._write_batches(
+            dataset,
+            cy.WRITE_NEXT,
+            columns,
+            None,
+            "transitions",
+            False,
+            lambda s: s.counters.relationships_created,
+        )
+
+    def write_tracks(self, dataset: str, table: pd.DataFrame) -> int:
+        """Track ids of selected segments: ``id, track_id, parent_track_id, lineage_id``."""
+        if table.empty:
+            return 0
+        keys = ("id", "track_id", "parent_track_id", "lineage_id")
+        columns = {k: table[k].astype("int64").tolist() for k in keys}
+        return self._write_batches(
+            dataset,
+            cy.WRITE_TRACKS,
+            columns,
+            None,
+            "track ids",
+            False,
+            lambda s: s.counters.properties_set // 3,
+        )
+
+    def read_solution(
+        self, dataset: str, t_start: int = 0, t_stop: int | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Selected segments (with track ids) and NEXT transitions of frames [t_start, t_stop)."""
+        self._require(dataset)
+        stop = _T_MAX if t_stop is None else t_stop
+        row = self._run(cy.READ_SELECTED, dataset=dataset, t_start=t_start, t_stop=stop)[0]
+        ints = ("id", "t", "area", "track_id", "parent_track_id", "lineage_id")
+        segments = pd.DataFrame(
+            {
+                k: np.asarray(row[k], dtype=np.int64 if k in ints else np.float64)
+                for k in ("id", "t", "z", "y", "x", "area")
+            }
+        )
+        segments["bbox"] = row["bbox"]
+        for k in ("track_id", "parent_track_id", "lineage_id"):
+            segments[k] = np.asarray(row[k], dtype=np.int64)
+        nxt = self._run(cy.READ_NEXT, dataset=dataset, t_start=t_start, t_stop=stop)[0]
+        edges = pd.DataFrame(
+            {
+                "source": np.asarray(nxt["source"], dtype=np.int64),
+                "target": np.asarray(nxt["target"], dtype=np.int64),
+            }
+        )
+        return (
+            segments.sort_values("id", ignore_index=True),
+            edges.sort_values(["source", "target"], ignore_index=True),
+        )
+
+    def pin_segments(self, dataset: str, ids: Sequence[int], value: bool | None) -> int:
+        """Force segments into (True) or out of (False) the next solution; None removes the pin."""
+        params = {"dataset": dataset, "id": [int(i) for i in ids]}
+        if self._run(cy.COUNT_SEGMENTS, **params)[0]["n"] != len(params["id"]):
+            raise InputError(f"not every segment of {params['id']} is in dataset {dataset!r}")
+        return int(self._run(cy.PIN_SEGMENTS, value=value, **params)[0]["n"])
+
+    def pin_links(self, dataset: str, table: pd.DataFrame, value: bool | None) -> int:
+        """Force candidate transitions (``source, target``) in (True) or out (False); None unpins."""
+        params = {
+            "dataset": dataset,
+            "source": table.source.astype("int64").tolist(),
+            "target": table.target.astype("int64").tolist(),
+        }
+        if self._run(cy.COUNT_LINKS, **params)[0]["n"] != len(table):
+            raise InputError(f"not every transition given is a candidate link of dataset {dataset!r}")
+        return int(self._run(cy.PIN_LINKS, value=value, **params)[0]["n"])
+
     # --- bulk reads -----------------------------------------------------------------------
     def time_range(self, dataset: str) -> tuple[int, int, int]:
         """(first frame, last frame, number of segments); (0, -1, 0) for an empty dataset."""
@@ -288,6 +401,11 @@ class Store:
         if row["n"] == 0:
             return 0, -1, 0
         return int(row["t_min"]), int(row["t_max"]), int(row["n"])
+
+    def segment_properties(self, dataset: str) -> set[str]:
+        """The property keys the dataset's segments carry (those of one of them)."""
+        rows = self._run(cy.SEGMENT_KEYS, dataset=dataset)
+        return set(rows[0]["keys"]) if rows else set()
 
     def read_segments(
         self, dataset: str, t_start: int = 0, t_stop: int | None = None, extra: Sequence[str] = ()

@@ -1,0 +1,119 @@
+"""End to end on generated scenes: segment -> link -> solve -> CTC, scored with py-ctcmetrics."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from graphs import assert_valid
+from neotrack.candidates import segment
+from neotrack.cli import main
+from neotrack.config import Config
+from neotrack.datasets import simulate, write_ctc
+from neotrack.errors import DatasetExistsError
+from neotrack.linking import link
+from neotrack.solve import solve
+from neotrack.store import Store
+from neotrack.track import dataset_name, track
+
+
+@pytest.fixture
+def name(store: Store) -> Iterator[str]:
+    value = f"track-{uuid.uuid4().hex[:10]}"
+    yield value
+    if store.has_dataset(value):
+        store.delete_dataset(value)
+
+
+def scene_config(tmp_path: Path) -> Config:
+    config = Config()
+    config.data.working_dir = tmp_path
+    config.segmentation.min_area, config.segmentation.max_area = 60, 600
+    return config
+
+
+def ctc_scores(res: Path, gt: Path) -> dict[str, float]:
+    from ctc_metrics import evaluate_sequence, validate_sequence
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert validate_sequence(str(res), threads=1)["Valid"] == 1
+        return evaluate_sequence(str(res), str(gt), metrics=["DET", "TRA", "LNK"], threads=1)
+
+
+def test_windows_stitch_into_a_valid_tracking_close_to_one_window(
+    store: Store, name: str, tmp_path: Path
+) -> None:
+    scene = simulate(n_frames=16, n_cells=10, division_rate=0.05, seed=31)
+    config = scene_config(tmp_path)
+    segment(scene.images, dataset=name, config=config, store=store)
+    link(name, config, store)
+    whole = solve(name, config, store)
+    one = store.read_solution(name)
+    config.tracking.window_size, config.tracking.overlap_size = 5, 2
+    windowed = solve(name, config, store)
+    assert windowed.n_windows > 3
+    assert_valid(store, name)  # no second parents, no transitions to unselected segments
+    many = store.read_solution(name)
+    same_segments = len(set(one[0].id) & set(many[0].id)) / len(set(one[0].id) | set(many[0].id))
+    pairs = lambda s: set(zip(s[1].source, s[1].target, strict=True))  # noqa: E731
+    same_links = len(pairs(one) & pairs(many)) / len(pairs(one) | pairs(many))
+    assert same_segments > 0.97 and same_links > 0.95, (same_segments, same_links)
+    assert abs(windowed.n_selected - whole.n_selected) <= 0.03 * whole.n_selected
+
+
+def test_track_cli_writes_a_valid_ctc_result(store: Store, tmp_path: Path) -> None:
+    scene = simulate(n_frames=12, n_cells=8, division_rate=0.05, seed=32)
+    raw = write_ctc(scene, tmp_path / "movie")
+    scene_config(tmp_path).save(tmp_path / "cfg.toml")
+    out = tmp_path / "res"
+    name = dataset_name(raw)
+    assert name == "movie-01"
+    try:
+        args = ["track", str(raw), "-o", str(out), "--config", str(tmp_path / "cfg.toml"), "--uri", store.uri]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        scores = ctc_scores(out, tmp_path / "movie" / "01_GT")
+        assert scores["TRA"] > 0.9 and scores["DET"] > 0.9, scores
+        again = CliRunner().invoke(main, args)  # neither the dataset nor the folder is overwritten
+        assert again.exit_code == 1 and "--overwrite" in again.stderr
+        assert CliRunner().invoke(main, [*args, "--overwrite"]).exit_code == 0
+    finally:
+        if store.has_dataset(name):
+            store.delete_dataset(name)
+
+
+def test_track_with_labels_keeps_every_cell(store: Store, name: str, tmp_path: Path) -> None:
+    scene = simulate(n_frames=10, n_cells=12, division_rate=0.06, seed=33)
+    write_ctc(scene, tmp_path / "movie")
+    result = track(
+        tmp_path / "movie" / "01",
+        tmp_path / "res",
+        config=scene_config(tmp_path),
+        dataset=name,
+        labels=tmp_path / "movie" / "01_GT" / "TRA",
+        store=store,
+    )
+    scores = ctc_scores(tmp_path / "res", tmp_path / "movie" / "01_GT")
+    assert scores["DET"] == 1.0 and scores["TRA"] > 0.97, scores
+    assert result.segmented.n_candidates == sum(len(set(scene.labels[t].ravel())) - 1 for t in range(10))
+
+
+def test_export_refuses_an_unsolved_dataset(store: Store, name: str, tmp_path: Path) -> None:
+    from neotrack.errors import InputError
+    from neotrack.export import to_ctc
+
+    store.create_dataset(name)
+    with pytest.raises(InputError, match="no solution"):
+        to_ctc(name, tmp_path / "out", store)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("keep me")
+    store.update_dataset(name, solve_finished="now")
+    with pytest.raises(DatasetExistsError, match="not empty"):
+        to_ctc(name, tmp_path / "busy", store)
+    assert (tmp_path / "busy" / "x").read_text() == "keep me"

@@ -1,0 +1,92 @@
+"""``neotrack link | solve | track``: the tracking steps after ``segment``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from neotrack.cli._common import config_option, one_line_errors, open_store, uri_option
+from neotrack.config import Config
+
+
+@click.command()
+@click.option("--dataset", required=True, help="A segmented dataset.")
+@config_option
+@click.option("--overwrite", is_flag=True, help="Replace existing links (and the solution).")
+@uri_option
+@one_line_errors
+def link(dataset: str, config: Config, overwrite: bool, uri: str | None) -> None:
+    """Add candidate transitions t -> t+1 (the [linking] settings)."""
+    from neotrack.linking import link as run
+
+    with open_store(uri) as store:
+        result = run(dataset, config, store, overwrite=overwrite, progress=True)
+    click.echo(f"dataset {dataset!r}: {result.n_links} links in {result.seconds:.1f} s")
+
+
+@click.command()
+@click.option("--dataset", required=True, help="A linked dataset.")
+@config_option
+@uri_option
+@one_line_errors
+def solve(dataset: str, config: Config, uri: str | None) -> None:
+    """Choose segments and lineages (the [tracking] settings); replaces the previous solution."""
+    from neotrack.solve import solve as run
+
+    with open_store(uri) as store:
+        r = run(dataset, config, store, progress=True)
+    click.echo(
+        f"dataset {dataset!r}: {r.n_selected} segments in {r.n_tracks} tracks, {r.n_divisions} "
+        f"divisions; {r.solver}, {r.n_windows} window(s), gap {r.gap:.2g}, {r.seconds:.1f} s"
+    )
+
+
+@click.command()
+@click.argument("images", required=False)
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for the CTC result (maskNNN.tif, res_track.txt).",
+)
+@config_option
+@click.option("--dataset", help="Dataset name [derived from the IMAGES path].")
+@click.option("--labels", help="Label images of the same frames to use as the segmentation.")
+@click.option("--n-workers", type=int, help="Processes [data.n_workers].")
+@click.option("--overwrite", is_flag=True, help="Replace a dataset of that name and the output folder.")
+@uri_option
+@one_line_errors
+def track(
+    images: str | None,
+    out_dir: Path,
+    config: Config,
+    dataset: str | None,
+    labels: str | None,
+    n_workers: int | None,
+    overwrite: bool,
+    uri: str | None,
+) -> None:
+    """Segment, link, solve and write a Cell Tracking Challenge result: IMAGES in, lineages out."""
+    from neotrack.track import track as run
+
+    if n_workers is not None:
+        config.data.n_workers = n_workers
+    with open_store(uri) as store:
+        r = run(
+            images,
+            out_dir,
+            config=config,
+            dataset=dataset,
+            labels=labels,
+            store=store,
+            overwrite=overwrite,
+            progress=True,
+        )
+    times = ", ".join(f"{k} {v:.1f} s" for k, v in r.seconds.items())
+    click.echo(
+        f"dataset {r.dataset!r}: {r.solved.n_tracks} tracks, {r.solved.n_divisions} divisions "
+        f"({times}); CTC result in {r.out_dir}"
+    )

@@ -1,0 +1,154 @@
+"""``link``: candidate transitions t -> t+1 between nearby candidates, weighted by mask overlap."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+from tqdm.auto import tqdm
+
+from neotrack.candidates import CandidateFrame, CandidateMasks
+from neotrack.config import Config, LinkingConfig
+from neotrack.errors import DatasetExistsError, InputError
+from neotrack.store import ID_STRIDE, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class LinkResult:
+    dataset: str
+    n_links: int
+    seconds: float
+
+
+def frame_overlaps(a: CandidateFrame, b: CandidateFrame) -> pd.Series:
+    """Pixels shared by every overlapping pair (candidate of a, candidate of b), by (source, target) id.
+
+    One joint histogram of the two leaves images, propagated up both hierarchies: a pixel whose
+    smallest candidates are (i, j) belongs to every ancestor of i and every ancestor of j.
+    """
+    la, lb = a.leaves.ravel(), b.leaves.ravel()
+    both = (la > 0) & (lb > 0)
+    pair, counts = np.unique(la[both].astype(np.int64) * ID_STRIDE + lb[both], return_counts=True)
+    chains_a, chains_b = a.chains(), b.chains()
+    up_a, up_b = chains_a[pair // ID_STRIDE], chains_b[pair % ID_STRIDE]  # (n, depth)
+    ka = np.repeat(up_a[:, :, None], up_b.shape[1], axis=2)
+    kb = np.repeat(up_b[:, None, :], up_a.shape[1], axis=1)
+    weight = np.broadcast_to(counts[:, None, None], ka.shape)
+    valid = (ka > 0) & (kb > 0)
+    summed = pd.Series(weight[valid]).groupby(ka[valid] * ID_STRIDE + kb[valid]).sum()
+    local_a, local_b = np.divmod(summed.index.to_numpy(), ID_STRIDE)  # k < ID_STRIDE: no overflow
+    index = pd.MultiIndex.from_arrays([a.t * ID_STRIDE + local_a, b.t * ID_STRIDE + local_b])
+    return pd.Series(summed.to_numpy(), index=index)
+
+
+def frame_links(
+    a: CandidateFrame, b: CandidateFrame, params: LinkingConfig, voxel_size: np.ndarray
+) -> pd.DataFrame:
+    """The transitions into frame b's candidates from frame a's: neighbours, IoU, weight."""
+    columns = ["source", "target", "weight", "iou", "distance"]
+    if a.segments.empty or b.segments.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    axes = ["z", "y", "x"] if len(voxel_size) == 3 else ["y", "x"]
+    pos_a = a.segments[axes].to_numpy() * voxel_size
+    pos_b = b.segments[axes].to_numpy() * voxel_size
+    k = min(2 * params.max_neighbors, len(pos_a))
+    dist, idx = cKDTree(pos_a).query(pos_b, k=k, distance_upper_bound=params.max_distance)
+    dist, idx = dist.reshape(len(pos_b), k), idx.reshape(len(pos_b), k)
+    found = np.isfinite(dist)
+    target_i, _ = np.nonzero(found)
+    pairs = pd.DataFrame(
+        {
+            "source": a.segments.index.to_numpy()[idx[found]],
+            "target": b.segments.index.to_numpy()[target_i],
+            "distance": dist[found],
+        }
+    )
+    if pairs.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    inter = frame_overlaps(a, b)
+    key = pd.MultiIndex.from_arrays([pairs.source.to_numpy(), pairs.target.to_numpy()])
+    shared = inter.reindex(key).fillna(0).to_numpy()
+    area_a = a.segments.area.reindex(pairs.source).to_numpy()
+    area_b = b.segments.area.reindex(pairs.target).to_numpy()
+    pairs["iou"] = shared / (area_a + area_b - shared)
+    pairs["weight"] = pairs.iou - params.distance_weight * pairs.distance
+    if "intensity_mean" in a.segments and "intensity_std" in b.segments:
+        mean_a = a.segments.intensity_mean.reindex(pairs.source).to_numpy()
+        mean_b = b.segments.intensity_mean.reindex(pairs.target).to_numpy()
+        std_b = b.segments.intensity_std.reindex(pairs.target).to_numpy()
+        z = np.abs(mean_b - mean_a) / np.where(std_b > 0, std_b, np.inf)
+        pairs = pairs[z <= params.z_score_threshold]
+    best = pairs.sort_values(["target", "weight", "distance"], ascending=[True, False, True])
+    best = best.groupby("target", sort=False).head(params.max_neighbors)
+    return best[columns].reset_index(drop=True)
+
+
+def link(
+    dataset: str,
+    config: Config | None = None,
+    store: Store | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> LinkResult:
+    """Add candidate transitions t -> t+1 to a segmented dataset (``[linking]`` settings).
+
+    For each candidate of frame t+1, the candidates of frame t within ``max_distance`` (physical
+    units) are its neighbours; each pair is weighted ``IoU - distance_weight * distance`` and the
+    ``max_neighbors`` best are kept. With intensities, pairs more than ``z_score_threshold``
+    standard deviations apart are dropped. ``overwrite`` replaces the dataset's links (and its
+    solution, which depends on them).
+    """
+    config = config or Config()
+    own = store is None
+    store = store or Store()
+    try:
+        return _link(store, dataset, config, overwrite, progress)
+    finally:
+        if own:
+            store.close()
+
+
+def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress: bool) -> LinkResult:
+    from neotrack import __version__
+
+    info = store.dataset(dataset)
+    if not info.get("segment_finished"):
+        raise InputError(f"dataset {dataset!r} is not fully segmented: run (or finish) `neotrack segment`")
+    if info.get("n_links") is not None or store.read_links(dataset, 0, 2).shape[0]:
+        if not overwrite:
+            raise DatasetExistsError(
+                f"dataset {dataset!r} is linked already: replace its links with --overwrite"
+            )
+        store.clear_solution(dataset)
+        log.info("overwriting links of %r: removed %d", dataset, store.delete_links(dataset))
+    voxel = np.asarray(info.get("voxel_size") or [1.0] * int(info["ndim"]), dtype=float)
+    masks = CandidateMasks(store, dataset)
+    t_min, t_max, _ = store.time_range(dataset)
+    started = time.perf_counter()
+    pending: list[pd.DataFrame] = []
+    n_links = 0
+    for t in tqdm(range(t_min, t_max), desc="linking", unit="frame", disable=None if progress else True):
+        links = frame_links(masks.frame(t), masks.frame(t + 1), config.linking, voxel)
+        if links.empty:
+            log.info("frames %d -> %d: no links", t, t + 1)
+        pending.append(links)
+        if sum(len(p) for p in pending) >= store.batch_size:
+            n_links += store.write_links(dataset, pd.concat(pending, ignore_index=True))
+            pending.clear()
+    if pending and sum(len(p) for p in pending):
+        n_links += store.write_links(dataset, pd.concat(pending, ignore_index=True))
+    seconds = time.perf_counter() - started
+    store.update_dataset(
+        dataset,
+        n_links=n_links,
+        link_config=config.model_dump_json(include={"linking"}),
+        link_version=__version__,
+    )
+    log.info("linked %r: %d links in %.1f s", dataset, n_links, seconds)
+    return LinkResult(dataset, n_links, seconds)

@@ -1,0 +1,158 @@
+"""``solve``: windows of the candidate graph read with Cypher, solved, written back as lineages."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import time
+
+import mip
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from neotrack.config import Config
+from neotrack.errors import InputError
+from neotrack.solve import _constraints as cons
+from neotrack.solve import _costs as costs
+from neotrack.solve._problem import TrackingProblem
+from neotrack.solve._solver import new_model, optimize
+from neotrack.solve._tracks import assign_tracks
+from neotrack.solve._windows import WindowPlan, plan_windows
+from neotrack.store import ID_STRIDE, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class SolveResult:
+    dataset: str
+    n_windows: int
+    n_selected: int
+    n_tracks: int
+    n_divisions: int
+    objective: float
+    gap: float
+    solver: str
+    seconds: float
+
+
+def solve(
+    dataset: str, config: Config | None = None, store: Store | None = None, progress: bool = False
+) -> SolveResult:
+    """Choose segments and lineages of a linked dataset and write them into the graph.
+
+    Frames are solved in windows (``tracking.window_size``, looking ``overlap_size`` frames ahead);
+    each window's subgraph is read with Cypher, its integer program solved (CBC, or Gurobi), and
+    the part it commits written back: ``selected`` segments, ``NEXT`` transitions; then track,
+    parent-track and lineage ids. Solving again replaces the dataset's previous solution. The run's
+    settings, package version, solver, objective and gap are recorded on the dataset.
+    """
+    config = config or Config()
+    own = store is None
+    store = store or Store()
+    try:
+        return _solve(store, dataset, config, progress)
+    finally:
+        if own:
+            store.close()
+
+
+def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveResult:
+    from neotrack import __version__
+
+    info = store.dataset(dataset)
+    if info.get("n_links") is None:
+        raise InputError(f"dataset {dataset!r} has no links yet: run `neotrack link` first")
+    cfg = config.tracking
+    t_min, t_max, _ = store.time_range(dataset)
+    plans = plan_windows(t_min, t_max, cfg.window_size, cfg.overlap_size)
+    frame_shape = tuple(int(s) for s in info["shape"][1:])
+    started = time.perf_counter()
+    store.clear_solution(dataset)
+    anchor: set[int] = set()
+    objective, worst_gap, solver = 0.0, 0.0, ""
+    for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
+        chosen, edges, value, gap, solver = _solve_window(
+            store, dataset, config, plan, anchor, frame_shape, t_min
+        )
+        objective, worst_gap = objective + value, max(worst_gap, gap)
+        keep = chosen[(chosen.t >= plan.commit_start) & (chosen.t < plan.commit_stop)]
+        kept_edges = edges[edges.source_t < plan.commit_stop - 1]
+        store.write_selection(dataset, keep.id.tolist())
+        store.write_transitions(dataset, kept_edges)
+        anchor = set(chosen.id[chosen.t == plan.commit_stop - 1].tolist())
+    selected, transitions = store.read_solution(dataset)
+    tracks = assign_tracks(selected, transitions)
+    store.write_tracks(dataset, tracks)
+    n_divisions = int((transitions.groupby("source").size() == 2).sum())
+    seconds = time.perf_counter() - started
+    store.update_dataset(
+        dataset,
+        solve_config=config.model_dump_json(include={"tracking"}),
+        solve_version=__version__,
+        solve_solver=solver,
+        solve_objective=objective,
+        solve_gap=worst_gap,
+        solve_windows=len(plans),
+        solve_finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    )
+    n_tracks = int(tracks.track_id.max()) if len(tracks) else 0
+    log.info(
+        "solved %r in %d window(s): %d segments in %d tracks, %d divisions, gap %.2g, %.1f s",
+        dataset,
+        len(plans),
+        len(selected),
+        n_tracks,
+        n_divisions,
+        worst_gap,
+        seconds,
+    )
+    return SolveResult(
+        dataset, len(plans), len(selected), n_tracks, n_divisions, objective, worst_gap, solver, seconds
+    )
+
+
+def _solve_window(
+    store: Store,
+    dataset: str,
+    config: Config,
+    plan: WindowPlan,
+    anchor: set[int],
+    frame_shape: tuple[int, ...],
+    t_min: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, float, float, str]:
+    """Selected segments (id, t) and transitions (source, target, source_t) of one window."""
+    cfg = config.tracking
+    segments = store.read_segments(dataset, plan.start, plan.stop, extra=["pin"])
+    links = store.read_links(dataset, plan.start, plan.stop, extra=["pin"])
+    hierarchy = store.read_hierarchy(dataset, plan.start, plan.stop)
+    model = new_model(cfg)
+    p = TrackingProblem.create(model, segments, links, hierarchy)
+    cons.one_parent(p)
+    cons.flow_out(p)
+    cons.division_needs_segment(p)
+    cons.exclusion(p)
+    for pinned in (True, False):
+        cons.fixed_segments(p, np.flatnonzero(p.segments.pin.to_numpy() == pinned), int(pinned))
+        cons.fixed_links(p, np.flatnonzero(p.links.pin.to_numpy() == pinned), int(pinned))
+    if plan.anchored:
+        cons.anchor(p, anchor)
+    ramp = costs.border_ramp(p, cfg, frame_shape)
+    free_first = plan.anchored or plan.start == t_min
+    model.objective = mip.maximize(
+        costs.transitions(p, cfg)
+        + costs.appearances(p, cfg, ramp, free_first)
+        + costs.disappearances(p, cfg, ramp)
+        + costs.divisions(p, cfg)
+        + costs.segments(p, cfg)
+    )
+    where = f"dataset {dataset!r}, frames {plan.start}-{plan.stop - 1}"
+    value, gap = optimize(model, cfg, where)
+    node = np.array([v.x for v in p.node], dtype=float) > 0.5
+    edge = np.array([v.x for v in p.edge], dtype=float) > 0.5 if len(p.edge) else np.zeros(0, bool)
+    chosen = p.segments.loc[node, ["id", "t"]]
+    edges = p.links.loc[edge, ["source", "target"]].assign(source_t=lambda d: d.source // ID_STRIDE)
+    log.debug("%s: %d segments, %d transitions chosen", where, node.sum(), edge.sum())
+    return chosen, edges, value, gap, model.solver_name

@@ -1,0 +1,83 @@
+"""``track``: images in, lineages out — segment, link, solve, and a CTC result."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from neotrack.candidates import SegmentResult, segment
+from neotrack.config import Config
+from neotrack.export import to_ctc
+from neotrack.linking import LinkResult, link
+from neotrack.solve import SolveResult, solve
+from neotrack.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackResult:
+    dataset: str
+    out_dir: Path
+    segmented: SegmentResult
+    linked: LinkResult
+    solved: SolveResult
+    seconds: dict[str, float]
+
+
+def dataset_name(images: Any) -> str:
+    """A dataset name from an input path: its last two parts, e.g. ``Fluo-N2DH-SIM+-01``."""
+    if not isinstance(images, str | Path):
+        return "array"
+    parts = [p for p in Path(images).resolve().parts if p not in ("/", "")]
+    return re.sub(r"\s+", "_", "-".join(parts[-2:]))
+
+
+def track(
+    images: Any = None,
+    out_dir: str | Path = "tracks",
+    *,
+    config: Config | None = None,
+    dataset: str | None = None,
+    labels: Any = None,
+    store: Store | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> TrackResult:
+    """Segment, link and solve, then write a Cell Tracking Challenge result to ``out_dir``.
+
+    ``labels`` (a folder or array of label images of the same frames) replaces the segmentation:
+    its labels are the candidates. The dataset name defaults to one derived from the input path;
+    ``overwrite`` replaces a dataset of that name (and the output folder).
+    """
+    config = config or Config()
+    name = dataset or dataset_name(images if images is not None else labels)
+    own = store is None
+    store = store or Store()
+    try:
+        seconds: dict[str, float] = {}
+        if overwrite and store.has_dataset(name):
+            store.delete_dataset(name)
+        t0 = time.perf_counter()
+        segmented = segment(
+            images, dataset=name, config=config, labels=labels, store=store, progress=progress
+        )
+        seconds["segment"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        linked = link(name, config, store, progress=progress)
+        seconds["link"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        solved = solve(name, config, store, progress=progress)
+        seconds["solve"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = to_ctc(name, out_dir, store, overwrite=overwrite, progress=progress)
+        seconds["export"] = time.perf_counter() - t0
+        log.info("tracked %r: %s", name, ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
+        return TrackResult(name, out, segmented, linked, solved, seconds)
+    finally:
+        if own:
+            store.close()
