@@ -69,16 +69,18 @@ def test_datasets_list_and_delete(store: Store, dataset: str) -> None:
     assert code == 1 and "no dataset" in err
 
 
-def test_demo_generates_stores_and_shows(store: Store, tmp_path: Path) -> None:
+def test_demo_tracks_and_shows(store: Store, tmp_path: Path) -> None:
     name = f"demo-{uuid.uuid4().hex[:8]}"
     try:
         code, out, _ = _run(
             "demo", "-o", str(tmp_path), "--dataset", name, "--frames", "12", "--uri", store.uri
         )
         assert code == 0, out
-        assert (tmp_path / "01" / "t011.tif").exists()
-        n_segments = store.time_range(name)[2]
-        assert f"{n_segments} segments" in out and n_segments > 0
+        assert (tmp_path / "01" / "t011.tif").exists() and (tmp_path / "01_RES" / "res_track.txt").exists()
+        n_candidates = store.time_range(name)[2]
+        assert f"{n_candidates} candidates" in out and n_candidates > 0
+        tra = float(out.split("TRA ")[1].split(",")[0])
+        assert tra > 0.9, out
     finally:
         if store.has_dataset(name):
             store.delete_dataset(name)

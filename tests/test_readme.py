@@ -1,4 +1,7 @@
-"""The README's Python examples and the notebook run as written (against the test server)."""
+"""The README's Python examples and the notebook run as written (against the test server).
+
+README blocks marked ```python are run; blocks marked ```py are fragments.
+"""
 
 from __future__ import annotations
 

@@ -41,3 +41,13 @@ def test_graph_model_document_names_the_whole_vocabulary() -> None:
         assert f"{prop}" in doc, prop
     assert set(LINK_CORE) - {"source", "target"} == {"weight"}
     assert HIERARCHY_CORE == ("parent", "child")
+
+
+def test_lineage_queries_document_is_what_the_toolkit_runs() -> None:
+    import re
+
+    from neotrack.store._lineage import QUERIES
+
+    doc = (SCHEMA_DIR / "lineage-queries.md").read_text()
+    blocks = re.findall(r"```cypher\n(.*?)\n```", doc, flags=re.S)
+    assert blocks == [q.strip() for q in QUERIES.values()]

@@ -188,7 +188,7 @@ def test_solving_again_replaces_only_this_solution(store: Store, name: str) -> N
         assert before[0].equals(after[0]) and before[1].equals(after[1])
         info = store.dataset(name)
         assert info["solve_solver"] == "CBC" and info["solve_gap"] <= 0.001
-        assert '"division_weight":-0.001' in info["solve_config"] and info["solve_version"]
+        assert '"division_weight":-0.01,' in info["solve_config"] and info["solve_version"]
     finally:
         if store.has_dataset(other):
             store.delete_dataset(other)

@@ -1,34 +1,38 @@
-"""The example run behind ``neotrack demo``: generate a time-lapse, store it, show it is there."""
+"""The example run behind ``neotrack demo``: generate a time-lapse, track it, query its lineages."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import logging
 from pathlib import Path
 
 import pandas as pd
 
-from neotrack.candidates import segments_from_labels
-from neotrack.datasets import lineage_links, simulate, write_ctc
-from neotrack.store import Store
+from neotrack.config import Config
+from neotrack.datasets import simulate, write_ctc
+from neotrack.store import Lineage, Store
+from neotrack.track import TrackResult, track
 
 log = logging.getLogger(__name__)
-
-DIVISIONS_QUERY = """
-MATCH (p:Segment {dataset: $dataset})-[:LINK]->(c:Segment)
-WITH p, count(c) AS children WHERE children = 2
-RETURN p.t AS t, p.label AS parent_label ORDER BY t
-"""
 
 
 @dataclasses.dataclass(frozen=True)
 class DemoResult:
-    dataset: str
+    tracked: TrackResult
     raw_dir: Path
-    n_frames: int
-    segments: int
-    links: int
+    true_divisions: int
     divisions: pd.DataFrame
+    scores: dict[str, float]
+
+
+def demo_config(working_dir: Path) -> Config:
+    """Settings for the generated nuclei (radius ~8 px, area ~200 px)."""
+    config = Config()
+    config.data.working_dir = working_dir
+    config.segmentation.min_area, config.segmentation.max_area = 60, 600
+    return config
 
 
 def demo(
@@ -37,28 +41,29 @@ def demo(
     dataset: str = "demo",
     n_frames: int = 30,
     seed: int = 0,
-    overwrite: bool = True,
 ) -> DemoResult:
-    """Simulate a 2D+t scene, write it as CTC TIFFs, store its ground-truth graph in Neo4j.
+    """Simulate a 2D+t scene with known lineages, track it end to end, score and query it.
 
-    The divisions are then read back from the graph with Cypher (:data:`DIVISIONS_QUERY`).
+    Writes ``out_dir/01`` (raw TIFFs), ``out_dir/01_GT`` (ground truth), ``out_dir/01_RES`` (the
+    CTC result) and ``out_dir/demo.zarr`` (candidate masks). Scores (TRA, DET, LNK) need
+    py-ctcmetrics (the ``dev`` extra); without it they are left out.
     """
+    out = Path(out_dir)
     scene = simulate(n_frames=n_frames, shape=(256, 256), n_cells=12, division_rate=0.04, seed=seed)
-    raw = write_ctc(scene, out_dir)
-    store.create_dataset(
-        dataset,
-        overwrite=overwrite,
-        ndim=2,
-        shape=list(scene.images.shape),
-        voxel_size=list(scene.voxel_size),
-        source=str(raw.resolve()),
-    )
-    segments = pd.concat(
-        [segments_from_labels(scene.labels[t], t) for t in range(n_frames)], ignore_index=True
-    )
-    n_seg = store.write_segments(dataset, segments, progress=True)
-    links = lineage_links(scene.tracks).assign(weight=1.0)
-    n_links = store.write_links(dataset, links, progress=True)
-    divisions = store.query(DIVISIONS_QUERY, dataset=dataset)
-    log.info("demo dataset %r: %d segments, %d links, %d divisions", dataset, n_seg, n_links, len(divisions))
-    return DemoResult(dataset, raw, n_frames, n_seg, n_links, divisions)
+    raw = write_ctc(scene, out)
+    result = track(raw, out / "01_RES", config=demo_config(out), dataset=dataset, store=store, overwrite=True)
+    divisions = Lineage(store, dataset).divisions()
+    return DemoResult(result, raw, scene.n_divisions, divisions, _scores(out))
+
+
+def _scores(out: Path) -> dict[str, float]:
+    try:
+        from ctc_metrics import evaluate_sequence
+    except ImportError:
+        log.info("py-ctcmetrics is not installed: no scores")
+        return {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        scores = evaluate_sequence(
+            str(out / "01_RES"), str(out / "01_GT"), metrics=["DET", "TRA", "LNK"], threads=1
+        )
+    return {k: float(scores[k]) for k in ("TRA", "DET", "LNK")}

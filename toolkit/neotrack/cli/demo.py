@@ -1,4 +1,4 @@
-"""``neotrack demo``: the example run on generated data."""
+"""``neotrack demo``: the main job on generated data."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from neotrack.cli._common import one_line_errors, uri_option
     type=click.Path(path_type=Path),
     default=Path("neotrack-demo"),
     show_default=True,
-    help="Where the TIFFs go.",
+    help="Where images and results go.",
 )
 @click.option("--dataset", default="demo", show_default=True)
 @click.option("--frames", type=int, default=30, show_default=True)
@@ -25,7 +25,7 @@ from neotrack.cli._common import one_line_errors, uri_option
 @uri_option
 @one_line_errors
 def demo(out_dir: Path, dataset: str, frames: int, seed: int, uri: str | None) -> None:
-    """Generate a 2D+t example, store it in Neo4j and show it is there.
+    """Generate a 2D+t time-lapse with known lineages, track it, and query the lineages.
 
     Without --uri the local Neo4j is started (and built, the first time).
     """
@@ -36,15 +36,19 @@ def demo(out_dir: Path, dataset: str, frames: int, seed: int, uri: str | None) -
     if uri is None:
         uri = server.start().uri
     with Store(uri=uri) as store:
-        result = run_demo(store, out_dir, dataset=dataset, n_frames=frames, seed=seed)
-    click.echo(f"generated {result.n_frames} frames in {result.raw_dir} (ground truth beside it)")
+        r = run_demo(store, out_dir, dataset=dataset, n_frames=frames, seed=seed)
+    t = r.tracked
+    click.echo(f"generated {frames} frames with known lineages in {r.raw_dir} (ground truth in 01_GT)")
     click.echo(
-        f"stored dataset {result.dataset!r} in {uri}: {result.segments} segments, {result.links} links"
+        f"tracked dataset {t.dataset!r} in {uri}: {t.segmented.n_candidates} candidates, "
+        f"{t.linked.n_links} candidate links, {t.solved.n_tracks} tracks"
     )
-    click.echo(f"divisions found by Cypher: {len(result.divisions)}")
-    if len(result.divisions):
-        click.echo(result.divisions.to_string(index=False))
-    click.echo(
-        f"next: neotrack query 'MATCH (s:Segment {{dataset: $d}}) RETURN s.t AS t, "
-        f"count(*) AS cells ORDER BY t' -p d={result.dataset}"
-    )
+    click.echo(f"CTC result in {t.out_dir}")
+    if r.scores:
+        click.echo(
+            "scores against the ground truth: " + ", ".join(f"{k} {v:.3f}" for k, v in r.scores.items())
+        )
+    click.echo(f"divisions found by Cypher: {len(r.divisions)} (true: {r.true_divisions})")
+    if len(r.divisions):
+        click.echo(r.divisions.drop(columns="parent_segment").to_string(index=False))
+    click.echo(f"next: neotrack lineage tracks --dataset {t.dataset}")

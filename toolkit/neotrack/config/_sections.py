@@ -64,6 +64,8 @@ class PreprocessingConfig(_Section):
     subtraction (ultrack always subtracts, with 15; that must span several cell diameters)."""
     min_foreground: float = Field(default=0.0, ge=0)
     """``detect``: lowest accepted threshold, in intensity units above the darkest pixel."""
+    threshold_method: Literal["otsu", "triangle", "li"] = "otsu"
+    """``detect``: how the threshold on log intensities is chosen (``triangle`` keeps dim nuclei)."""
     remove_hist_mode: bool = False
     """``detect``: subtract the histogram's mode first (for a strong uniform background)."""
     invert_sigma: float = Field(default=1.0, ge=0)
@@ -141,8 +143,9 @@ class TrackingConfig(_Section):
     """Reward (negative: cost) of a track starting, except in the first frame."""
     disappear_weight: float = -0.001
     """Reward (negative: cost) of a track ending, except in the last frame."""
-    division_weight: float = -0.001
-    """Reward (negative: cost) of a division."""
+    division_weight: float = -0.01
+    """Reward (negative: cost) of a division; costlier than a track start by default, so that a
+    second daughter linked without any overlap (weight 0) is not preferred to a new track."""
     segment_weight: float = 0.05
     """Reward of each selected segment (> 0 keeps isolated cells; < 0 discourages fragments)."""
     image_border_size: tuple[float, ...] | None = None
@@ -154,7 +157,9 @@ class TrackingConfig(_Section):
     instead of each earning one (ultrack's per-transition rewards make fragments win)."""
     link_function: Literal["power", "identity"] = "power"
     """Transition weight transform: ``sign(w) |w|**power + bias``, or ``w + bias``."""
-    power: float = Field(default=4.0, gt=0)
+    power: float = Field(default=2.0, gt=0)
+    """Exponent of the ``power`` link function (ultrack: 4, which all but ignores the moderate
+    overlap of a mother with her daughters: on SIM+ power 2 found 19 of 28 divisions, power 4 11)."""
     bias: float = 0.0
     window_size: int | None = Field(default=None, ge=3)
     """Frames per window; None solves all frames at once."""

@@ -116,7 +116,9 @@ class Inputs:
         if self.foreground is not None:
             fg = self.foreground.frame(t)
         elif pre.foreground == "detect":
-            fg = detect_foreground(raw(), voxel, pre.sigma, pre.remove_hist_mode, pre.min_foreground)
+            fg = detect_foreground(
+                raw(), voxel, pre.sigma, pre.remove_hist_mode, pre.min_foreground, method=pre.threshold_method
+            )
         else:
             fg = threshold_probability(
                 raw(),
