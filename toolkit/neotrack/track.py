@@ -12,7 +12,7 @@ from typing import Any
 from neotrack.candidates import SegmentResult, segment
 from neotrack.config import Config
 from neotrack.export import to_ctc
-from neotrack.linking import LinkResult, link
+from neotrack.linking import LinkResult, estimate_shifts, link
 from neotrack.solve import SolveResult, solve
 from neotrack.store import Store
 
@@ -73,6 +73,12 @@ def track(
         t0 = time.perf_counter()
         solved = solve(name, config, store, progress=progress)
         seconds["solve"] = time.perf_counter() - t0
+        for _ in range(config.linking.motion_passes):
+            t0 = time.perf_counter()
+            estimate_shifts(store, name, config.linking.motion_neighbors)
+            linked = link(name, config, store, overwrite=True, progress=progress)
+            solved = solve(name, config, store, progress=progress)
+            seconds["motion passes"] = seconds.get("motion passes", 0.0) + time.perf_counter() - t0
         t0 = time.perf_counter()
         out = to_ctc(name, out_dir, store, overwrite=overwrite, progress=progress)
         seconds["export"] = time.perf_counter() - t0

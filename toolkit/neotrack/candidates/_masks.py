@@ -46,6 +46,23 @@ class CandidateFrame:
             columns.append(up[columns[-1]])
         return np.stack(columns[:-1] if len(columns) > 1 else columns, axis=1)
 
+    def mask(self, segment: int) -> tuple[np.ndarray, tuple[slice, ...]]:
+        """The boolean mask of one candidate within its bounding box, and that box."""
+        if segment not in self.segments.index:
+            raise InputError(f"segment {segment} is not a candidate of frame {self.t}")
+        children: dict[int, list[int]] = defaultdict(list)
+        for child, par in self.parent.items():
+            children[par].append(child)
+        members, todo = [], [int(segment) % ID_STRIDE]
+        while todo:
+            node = todo.pop()
+            members.append(node)
+            todo.extend(children.get(node, ()))
+        bbox = self.segments.at[segment, "bbox"]
+        ndim = len(bbox) // 2
+        box = tuple(slice(bbox[i], bbox[i + ndim]) for i in range(ndim))
+        return np.isin(self.leaves[box], members), box
+
 
 class CandidateMasks:
     """Masks of a segmented dataset's candidates.
@@ -77,18 +94,7 @@ class CandidateMasks:
         frame = self.frame(int(segment) // ID_STRIDE)
         if segment not in frame.segments.index:
             raise InputError(f"segment {segment} is not a candidate of dataset {self.dataset!r}")
-        children: dict[int, list[int]] = defaultdict(list)
-        for child, par in frame.parent.items():
-            children[par].append(child)
-        members, todo = [], [int(segment) % ID_STRIDE]
-        while todo:
-            node = todo.pop()
-            members.append(node)
-            todo.extend(children.get(node, ()))
-        bbox = frame.segments.at[segment, "bbox"]
-        ndim = len(bbox) // 2
-        box = tuple(slice(bbox[i], bbox[i + ndim]) for i in range(ndim))
-        return np.isin(frame.leaves[box], members), box
+        return frame.mask(segment)
 
     def paint(
         self, segments: list[int], values: list[int] | None = None, shape: tuple[int, ...] | None = None
@@ -107,4 +113,4 @@ class CandidateMasks:
         return out
 
 
-_FEATURES = ("intensity_mean", "intensity_std")
+_FEATURES = ("intensity_mean", "intensity_std", "shift_z", "shift_y", "shift_x")

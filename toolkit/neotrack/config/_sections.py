@@ -132,6 +132,11 @@ class LinkingConfig(_Section):
     """weight = IoU - distance_weight * distance."""
     z_score_threshold: float = Field(default=5.0, gt=0)
     """Drop pairs whose mean intensities differ by more than this many standard deviations."""
+    motion_passes: int = Field(default=0, ge=0)
+    """``track``: after solving, shift every candidate by the median motion of its solved
+    neighbours, link and solve again; this many times (for dense tissue that drifts or expands)."""
+    motion_neighbors: int = Field(default=8, ge=1)
+    """Solved neighbours whose motion predicts a candidate's."""
 
 
 class TrackingConfig(_Section):

@@ -47,6 +47,51 @@ def frame_overlaps(a: CandidateFrame, b: CandidateFrame) -> pd.Series:
     return pd.Series(summed.to_numpy(), index=index)
 
 
+def _shifts(frame: CandidateFrame, axes: list[str]) -> np.ndarray | None:
+    """Each candidate's expected displacement to the next frame, or None when none is stored."""
+    columns = [f"shift_{a}" for a in axes]
+    if not set(columns) <= set(frame.segments.columns):
+        return None
+    shift = frame.segments[columns].to_numpy(dtype=float)
+    if np.isnan(shift).any() or not shift.any():
+        return None
+    return shift
+
+
+def shifted_overlaps(
+    a: CandidateFrame,
+    b: CandidateFrame,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    moved: dict[int, np.ndarray],
+) -> np.ndarray:
+    """Pixels shared by each (source, target) pair once the source is moved by ``moved[source]``."""
+    masks_a: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    masks_b: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def get(
+        frame: CandidateFrame, cache: dict[int, tuple[np.ndarray, np.ndarray]], i: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if i not in cache:
+            mask, box = frame.mask(i)
+            cache[i] = (mask, np.array([s.start for s in box]))
+        return cache[i]
+
+    shared = np.zeros(len(sources))
+    for n, (i, j) in enumerate(zip(sources.tolist(), targets.tolist(), strict=True)):
+        mask_a, lo_a = get(a, masks_a, i)
+        mask_b, lo_b = get(b, masks_b, j)
+        lo_a = lo_a + moved[i]
+        lo = np.maximum(lo_a, lo_b)
+        hi = np.minimum(lo_a + mask_a.shape, lo_b + mask_b.shape)
+        if np.any(hi <= lo):
+            continue
+        crop_a = tuple(slice(x - o, y - o) for x, y, o in zip(lo, hi, lo_a, strict=True))
+        crop_b = tuple(slice(x - o, y - o) for x, y, o in zip(lo, hi, lo_b, strict=True))
+        shared[n] = np.count_nonzero(mask_a[crop_a] & mask_b[crop_b])
+    return shared
+
+
 def frame_links(
     a: CandidateFrame, b: CandidateFrame, params: LinkingConfig, voxel_size: np.ndarray
 ) -> pd.DataFrame:
@@ -55,7 +100,8 @@ def frame_links(
     if a.segments.empty or b.segments.empty:
         return pd.DataFrame({c: [] for c in columns})
     axes = ["z", "y", "x"] if len(voxel_size) == 3 else ["y", "x"]
-    pos_a = a.segments[axes].to_numpy() * voxel_size
+    shift = _shifts(a, axes)
+    pos_a = (a.segments[axes].to_numpy() + (0 if shift is None else shift)) * voxel_size
     pos_b = b.segments[axes].to_numpy() * voxel_size
     k = min(2 * params.max_neighbors, len(pos_a))
     dist, idx = cKDTree(pos_a).query(pos_b, k=k, distance_upper_bound=params.max_distance)
@@ -71,9 +117,13 @@ def frame_links(
     )
     if pairs.empty:
         return pd.DataFrame({c: [] for c in columns})
-    inter = frame_overlaps(a, b)
-    key = pd.MultiIndex.from_arrays([pairs.source.to_numpy(), pairs.target.to_numpy()])
-    shared = inter.reindex(key).fillna(0).to_numpy()
+    if shift is None:
+        inter = frame_overlaps(a, b)
+        key = pd.MultiIndex.from_arrays([pairs.source.to_numpy(), pairs.target.to_numpy()])
+        shared = inter.reindex(key).fillna(0).to_numpy()
+    else:
+        moved = dict(zip(a.segments.index, np.rint(shift).astype(np.int64), strict=True))
+        shared = shifted_overlaps(a, b, pairs.source.to_numpy(), pairs.target.to_numpy(), moved)
     area_a = a.segments.area.reindex(pairs.source).to_numpy()
     area_b = b.segments.area.reindex(pairs.target).to_numpy()
     pairs["iou"] = shared / (area_a + area_b - shared)

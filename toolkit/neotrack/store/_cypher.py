@@ -162,3 +162,8 @@ MATCH (:{S} {{dataset: $dataset, id: $source[i]}})
       -[r:{Rel.LINK}]->(:{S} {{dataset: $dataset, id: $target[i]}})
 RETURN count(r) AS n
 """
+WRITE_SHIFTS = f"""
+UNWIND range(0, size($id) - 1) AS i
+MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
+SET s.shift_z = $shift_z[i], s.shift_y = $shift_y[i], s.shift_x = $shift_x[i]
+"""

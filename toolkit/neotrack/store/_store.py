@@ -347,6 +347,17 @@ class Store:
             lambda s: s.counters.properties_set // 3,
         )
 
+    def write_shifts(self, dataset: str, table: pd.DataFrame) -> int:
+        """Expected displacement t -> t+1 of segments (pixels): ``id, shift_z, shift_y, shift_x``."""
+        if table.empty:
+            return 0
+        columns = {"id": table.id.astype("int64").tolist()}
+        for k in ("shift_z", "shift_y", "shift_x"):
+            columns[k] = table[k].astype(float).tolist()
+        return self._write_batches(
+            dataset, cy.WRITE_SHIFTS, columns, None, "shifts", False, lambda s: s.counters.properties_set // 3
+        )
+
     def read_solution(
         self, dataset: str, t_start: int = 0, t_stop: int | None = None
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
