@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -117,3 +118,66 @@ def test_export_refuses_an_unsolved_dataset(store: Store, name: str, tmp_path: P
     with pytest.raises(DatasetExistsError, match="not empty"):
         to_ctc(name, tmp_path / "busy", store)
     assert (tmp_path / "busy" / "x").read_text() == "keep me"
+
+
+def test_motion_passes_follow_a_drifting_scene(store: Store, name: str, tmp_path: Path) -> None:
+    """Cells drift 9 px per frame (radius 8): overlaps are poor until candidates are shifted."""
+    from neotrack.linking import estimate_shifts
+
+    scene = simulate(
+        n_frames=10, n_cells=10, drift=(0.0, 9.0), speed=0.5, division_rate=0.0, appear_rate=0.0, seed=34
+    )
+    write_ctc(scene, tmp_path / "movie")
+    config = scene_config(tmp_path)
+    config.segmentation.min_area = 120  # nuclei are ~200 px: no half-nucleus candidates
+    config.linking.max_distance = 20.0
+    still = track(tmp_path / "movie" / "01", tmp_path / "still", config=config, dataset=name, store=store)
+    before = store.read_links(name, extra=["iou"])
+    shifts = estimate_shifts(store, name, config.linking.motion_neighbors)
+    assert abs(shifts.shift_x.median() - 9.0) < 1.5 and abs(shifts.shift_y.median()) < 1.5
+    link(name, config, store, overwrite=True)
+    after = store.read_links(name, extra=["iou"])
+    assert after.groupby("target").iou.max().mean() > before.groupby("target").iou.max().mean() + 0.2
+    config.linking.motion_passes = 1
+    moved = track(
+        tmp_path / "movie" / "01",
+        tmp_path / "moved",
+        config=config,
+        dataset=name,
+        store=store,
+        overwrite=True,
+    )
+    gt = tmp_path / "movie" / "01_GT"
+    assert ctc_scores(tmp_path / "moved", gt)["TRA"] >= ctc_scores(tmp_path / "still", gt)["TRA"] - 1e-9
+    assert "motion passes" in moved.seconds and still.solved.n_tracks >= moved.solved.n_tracks
+
+
+def test_registration_bridges_a_jump_of_the_field_of_view(store: Store, name: str, tmp_path: Path) -> None:
+    """From frame 5 on, the whole field of view is moved 30 px: every overlap across the jump is 0."""
+    import numpy as np
+
+    scene = simulate(n_frames=8, n_cells=8, speed=0.5, division_rate=0.0, appear_rate=0.0, seed=35)
+    labels = scene.labels.copy()
+    labels[5:, :, 30:] = scene.labels[5:, :, :-30]  # cells pushed past the edge leave
+    labels[5:, :, :30] = 0
+    config = scene_config(tmp_path)
+    config.linking.max_distance = 40.0
+
+    def links_across_the_jump() -> pd.DataFrame:
+        """The chosen transitions 4 -> 5 with their IoU; ids carry the labels (k = label)."""
+        store.delete_dataset(name) if store.has_dataset(name) else None
+        segment(labels=labels, dataset=name, config=config, store=store)
+        link(name, config, store)
+        solve(name, config, store)
+        chosen = store.read_solution(name)[1]
+        chosen = chosen[chosen.source // 10**9 == 4]
+        candidates = store.read_links(name, 4, 6, extra=["iou"])
+        return chosen.merge(candidates, on=["source", "target"])
+
+    cells = len(set(np.unique(labels[4])) & set(np.unique(labels[5]))) - 1  # on both sides
+    blind = links_across_the_jump()
+    assert (blind.iou == 0).all()  # without registration no link across the jump has any evidence
+    config.linking.register_frames = True
+    seen = links_across_the_jump()
+    same_cell = seen.source % 10**9 == seen.target % 10**9
+    assert same_cell.sum() == cells and (seen.iou[same_cell] > 0.3).all()

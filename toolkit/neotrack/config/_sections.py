@@ -129,9 +129,15 @@ class LinkingConfig(_Section):
     max_neighbors: int = Field(default=5, ge=1)
     """At most this many transitions into each candidate, the best by weight."""
     distance_weight: float = Field(default=0.0, ge=0)
-    """weight = IoU - distance_weight * distance."""
+    """weight = overlap - distance_weight * distance."""
+    overlap: Literal["iou", "coverage"] = "iou"
+    """Overlap measure of a pair: ``iou`` (ultrack), or ``coverage`` = shared pixels / area of the
+    smaller segment, which also scores a daughter lying inside her mother highly."""
     z_score_threshold: float = Field(default=5.0, gt=0)
     """Drop pairs whose mean intensities differ by more than this many standard deviations."""
+    register_frames: bool = False
+    """Before linking each frame pair, find the pair's global translation by phase correlation of
+    their candidate masks and shift every candidate by it (stage drift, jumps of the field of view)."""
     motion_passes: int = Field(default=0, ge=0)
     """``track``: after solving, shift every candidate by the median motion of its solved
     neighbours, link and solve again; this many times (for dense tissue that drifts or expands)."""

@@ -47,6 +47,16 @@ def frame_overlaps(a: CandidateFrame, b: CandidateFrame) -> pd.Series:
     return pd.Series(summed.to_numpy(), index=index)
 
 
+def register(a: CandidateFrame, b: CandidateFrame) -> np.ndarray:
+    """The translation (pixels, per axis) that best maps frame a's candidates onto frame b's."""
+    from skimage.registration import phase_cross_correlation
+
+    if not a.leaves.any() or not b.leaves.any():
+        return np.zeros(a.leaves.ndim)
+    drift, _, _ = phase_cross_correlation(b.leaves > 0, a.leaves > 0)
+    return np.asarray(drift, dtype=float)
+
+
 def _shifts(frame: CandidateFrame, axes: list[str]) -> np.ndarray | None:
     """Each candidate's expected displacement to the next frame, or None when none is stored."""
     columns = [f"shift_{a}" for a in axes]
@@ -95,12 +105,16 @@ def shifted_overlaps(
 def frame_links(
     a: CandidateFrame, b: CandidateFrame, params: LinkingConfig, voxel_size: np.ndarray
 ) -> pd.DataFrame:
-    """The transitions into frame b's candidates from frame a's: neighbours, IoU, weight."""
+    """The transitions into frame b's candidates from frame a's: neighbours, IoU, weight
+    (``overlap - distance_weight * distance``, the overlap per ``params.overlap``)."""
     columns = ["source", "target", "weight", "iou", "distance"]
     if a.segments.empty or b.segments.empty:
         return pd.DataFrame({c: [] for c in columns})
     axes = ["z", "y", "x"] if len(voxel_size) == 3 else ["y", "x"]
     shift = _shifts(a, axes)
+    if shift is None and params.register_frames:
+        drift = register(a, b)
+        shift = np.broadcast_to(drift, (len(a.segments), len(drift))) if drift.any() else None
     pos_a = (a.segments[axes].to_numpy() + (0 if shift is None else shift)) * voxel_size
     pos_b = b.segments[axes].to_numpy() * voxel_size
     k = min(2 * params.max_neighbors, len(pos_a))
@@ -127,7 +141,8 @@ def frame_links(
     area_a = a.segments.area.reindex(pairs.source).to_numpy()
     area_b = b.segments.area.reindex(pairs.target).to_numpy()
     pairs["iou"] = shared / (area_a + area_b - shared)
-    pairs["weight"] = pairs.iou - params.distance_weight * pairs.distance
+    overlap = pairs.iou if params.overlap == "iou" else shared / np.minimum(area_a, area_b)
+    pairs["weight"] = overlap - params.distance_weight * pairs.distance
     if "intensity_mean" in a.segments and "intensity_std" in b.segments:
         mean_a = a.segments.intensity_mean.reindex(pairs.source).to_numpy()
         mean_b = b.segments.intensity_mean.reindex(pairs.target).to_numpy()
