@@ -46,6 +46,15 @@ def dataset(store: Store) -> Iterator[str]:
         store.delete_dataset(name)
 
 
+@pytest.fixture
+def name(store: Store) -> Iterator[str]:
+    """A unique dataset name; whatever the test stored under it is deleted afterwards."""
+    value = f"test-{uuid.uuid4().hex[:10]}"
+    yield value
+    if store.has_dataset(value):
+        store.delete_dataset(value)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

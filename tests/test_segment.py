@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +18,6 @@ from neotrack.datasets import simulate, write_ctc
 from neotrack.errors import DatasetExistsError, InputError
 from neotrack.io import ArraySource
 from neotrack.store import ID_STRIDE, Store
-
-
-@pytest.fixture
-def name(store: Store) -> Iterator[str]:
-    """A dataset name, deleted afterwards (segment creates it)."""
-    value = f"seg-{uuid.uuid4().hex[:10]}"
-    yield value
-    if store.has_dataset(value):
-        store.delete_dataset(value)
 
 
 def small_config(tmp_path: Path, **segmentation: object) -> Config:

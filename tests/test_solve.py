@@ -4,8 +4,6 @@ setting or constraint under test changes the answer, then asserts the answer."""
 from __future__ import annotations
 
 import itertools
-import uuid
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -15,14 +13,6 @@ from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.solve import assign_tracks, plan_windows, solve
 from neotrack.store import Lineage, Store
-
-
-@pytest.fixture
-def name(store: Store) -> Iterator[str]:
-    value = f"solve-{uuid.uuid4().hex[:10]}"
-    yield value
-    if store.has_dataset(value):
-        store.delete_dataset(value)
 
 
 def config(**tracking: object) -> Config:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,14 +20,6 @@ from neotrack.linking import link
 from neotrack.solve import solve
 from neotrack.store import Store
 from neotrack.track import dataset_name, track
-
-
-@pytest.fixture
-def name(store: Store) -> Iterator[str]:
-    value = f"track-{uuid.uuid4().hex[:10]}"
-    yield value
-    if store.has_dataset(value):
-        store.delete_dataset(value)
 
 
 def scene_config(tmp_path: Path) -> Config:

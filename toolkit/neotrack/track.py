@@ -14,7 +14,7 @@ from neotrack.config import Config
 from neotrack.export import to_ctc
 from neotrack.linking import LinkResult, estimate_shifts, link
 from neotrack.solve import SolveResult, solve
-from neotrack.store import Store
+from neotrack.store import Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,7 @@ def track(
     """
     config = config or Config()
     name = dataset or dataset_name(images if images is not None else labels)
-    own = store is None
-    store = store or Store()
-    try:
+    with opened(store) as store:
         seconds: dict[str, float] = {}
         if overwrite and store.has_dataset(name):
             store.delete_dataset(name)
@@ -84,6 +82,3 @@ def track(
         seconds["export"] = time.perf_counter() - t0
         log.info("tracked %r: %s", name, ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
         return TrackResult(name, out, segmented, linked, solved, seconds)
-    finally:
-        if own:
-            store.close()

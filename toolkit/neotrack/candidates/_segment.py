@@ -19,7 +19,7 @@ from neotrack.candidates._masks import leaves_path
 from neotrack.config import Config
 from neotrack.errors import DatasetExistsError, InputError
 from neotrack.imgproc import Inputs
-from neotrack.store import Store
+from neotrack.store import Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,8 @@ def segment(
     """
     config = config or Config()
     inputs = Inputs.open(config, images=images, foreground=foreground, boundaries=boundaries, labels=labels)
-    own_store = store is None
-    store = store or Store()
-    try:
-        return _segment(store, dataset, inputs, config, overwrite, progress)
-    finally:
-        if own_store:
-            store.close()
+    with opened(store) as opened_store:
+        return _segment(opened_store, dataset, inputs, config, overwrite, progress)
 
 
 def _segment(

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from neotrack.candidates import CandidateMasks
 from neotrack.errors import DatasetExistsError, InputError
-from neotrack.store import Store
+from neotrack.store import Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,8 @@ def to_ctc(
 
     Every frame gets a ``maskNNN.tif`` (uint16, LZW), empty where no cell was selected.
     """
-    own = store is None
-    store = store or Store()
-    try:
-        return _to_ctc(store, dataset, Path(out_dir), overwrite, progress)
-    finally:
-        if own:
-            store.close()
+    with opened(store) as opened_store:
+        return _to_ctc(opened_store, dataset, Path(out_dir), overwrite, progress)
 
 
 def _to_ctc(store: Store, dataset: str, out: Path, overwrite: bool, progress: bool) -> Path:

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from neotrack.candidates import CandidateFrame, CandidateMasks
 from neotrack.config import Config, LinkingConfig
 from neotrack.errors import DatasetExistsError, InputError
-from neotrack.store import ID_STRIDE, Store
+from neotrack.store import ID_STRIDE, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -170,13 +170,8 @@ def link(
     solution, which depends on them).
     """
     config = config or Config()
-    own = store is None
-    store = store or Store()
-    try:
-        return _link(store, dataset, config, overwrite, progress)
-    finally:
-        if own:
-            store.close()
+    with opened(store) as opened_store:
+        return _link(opened_store, dataset, config, overwrite, progress)
 
 
 def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress: bool) -> LinkResult:

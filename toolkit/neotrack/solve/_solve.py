@@ -20,7 +20,7 @@ from neotrack.solve._problem import TrackingProblem
 from neotrack.solve._solver import new_model, optimize
 from neotrack.solve._tracks import assign_tracks
 from neotrack.solve._windows import WindowPlan, plan_windows
-from neotrack.store import ID_STRIDE, Store
+from neotrack.store import ID_STRIDE, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,8 @@ def solve(
     settings, package version, solver, objective and gap are recorded on the dataset.
     """
     config = config or Config()
-    own = store is None
-    store = store or Store()
-    try:
-        return _solve(store, dataset, config, progress)
-    finally:
-        if own:
-            store.close()
+    with opened(store) as opened_store:
+        return _solve(opened_store, dataset, config, progress)
 
 
 def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveResult:

@@ -2,7 +2,7 @@
 
 from neotrack.store._lineage import Lineage
 from neotrack.store._schema import SCHEMA_STATEMENTS, schema_cypher
-from neotrack.store._store import DEFAULT_BATCH_SIZE, Store, Window, default_uri
+from neotrack.store._store import DEFAULT_BATCH_SIZE, Store, Window, default_uri, opened
 from neotrack.store._tables import segment_id
 from neotrack.store._vocab import ID_STRIDE, Label, Rel
 
@@ -16,6 +16,7 @@ __all__ = [
     "Store",
     "Window",
     "default_uri",
+    "opened",
     "schema_cypher",
     "segment_id",
 ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Self
@@ -43,6 +44,16 @@ class Window:
     segments: pd.DataFrame
     links: pd.DataFrame
     hierarchy: pd.DataFrame
+
+
+@contextlib.contextmanager
+def opened(store: Store | None) -> Iterator[Store]:
+    """``store`` itself, or a new default Store that is closed again afterwards."""
+    if store is not None:
+        yield store
+        return
+    with Store() as own:
+        yield own
 
 
 def default_uri() -> str:
