@@ -10,6 +10,7 @@ from neotrack.cli.datasets import datasets
 from neotrack.cli.db import db
 from neotrack.cli.demo import demo
 from neotrack.cli.export import export
+from neotrack.cli.importing import evaluate, import_
 from neotrack.cli.lineage import lineage
 from neotrack.cli.pin import pin
 from neotrack.cli.query import query
@@ -42,5 +43,19 @@ def config_cmd(out: str | None) -> None:
         click.echo(tomli_w.dumps(Config().to_toml_dict()), nl=False)
 
 
-for command in (db, datasets, query, segment, link, solve, track, export, lineage, pin, demo):
+for command in (
+    db,
+    datasets,
+    query,
+    segment,
+    link,
+    solve,
+    track,
+    export,
+    import_,
+    evaluate,
+    lineage,
+    pin,
+    demo,
+):
     main.add_command(command)

@@ -27,3 +27,80 @@ def ctc(dataset: str, out_dir: Path, overwrite: bool, uri: str | None) -> None:
     with open_store(uri) as store:
         out = to_ctc(dataset, out_dir, store, overwrite=overwrite, progress=True)
     click.echo(f"wrote {out}")
+
+
+@export.command("h5")
+@click.option("--dataset", required=True)
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True)
+@click.option("--overwrite", is_flag=True, help="Replace the output folder.")
+@uri_option
+@one_line_errors
+def h5(dataset: str, out_dir: Path, overwrite: bool, uri: str | None) -> None:
+    """ilastik event files: one 00000.h5, 00001.h5 ... per frame (labels, Moves, Splits, ...)."""
+    from neotrack.export import to_h5_events
+
+    with open_store(uri) as store:
+        click.echo(f"wrote {to_h5_events(dataset, out_dir, store, overwrite=overwrite, progress=True)}")
+
+
+@export.command("csv")
+@click.option("--dataset", required=True)
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True)
+@click.option("--overwrite", is_flag=True, help="Replace existing CSV files.")
+@uri_option
+@one_line_errors
+def csv(dataset: str, out_dir: Path, overwrite: bool, uri: str | None) -> None:
+    """ilastik's tables: objects.csv, divisions.csv, mergers.csv."""
+    from neotrack.export import to_csv
+
+    with open_store(uri) as store:
+        click.echo(f"wrote {to_csv(dataset, out_dir, store, overwrite=overwrite)}")
+
+
+@export.command("napari")
+@click.option("--dataset", required=True)
+@click.option(
+    "-o",
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="CSV of track_id, t, (z,) y, x, parent_track_id.",
+)
+@click.option("--overwrite", is_flag=True)
+@uri_option
+@one_line_errors
+def napari(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> None:
+    """A napari tracks table (the parent graph as a parent_track_id column)."""
+    from neotrack.errors import DatasetExistsError
+    from neotrack.export import to_napari
+
+    if out_file.exists() and not overwrite:
+        raise DatasetExistsError(f"{out_file} exists: --overwrite to replace it")
+    with open_store(uri) as store:
+        tracks, graph = to_napari(dataset, store)
+    parent = {k: v[0] for k, v in graph.items()}
+    tracks.assign(parent_track_id=tracks.track_id.map(parent).fillna(0).astype(int)).to_csv(
+        out_file, index=False
+    )
+    click.echo(f"wrote {out_file}")
+
+
+@export.command("networkx")
+@click.option("--dataset", required=True)
+@click.option("-o", "--out", "out_file", type=click.Path(path_type=Path), required=True, help="GraphML file.")
+@click.option("--overwrite", is_flag=True)
+@uri_option
+@one_line_errors
+def networkx(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> None:
+    """The solution as a networkx DiGraph, written as GraphML."""
+    import networkx as nx
+
+    from neotrack.errors import DatasetExistsError
+    from neotrack.export import to_networkx
+
+    if out_file.exists() and not overwrite:
+        raise DatasetExistsError(f"{out_file} exists: --overwrite to replace it")
+    with open_store(uri) as store:
+        nx.write_graphml(to_networkx(dataset, store), out_file)
+    click.echo(f"wrote {out_file}")

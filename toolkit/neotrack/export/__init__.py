@@ -1,5 +1,21 @@
-"""Lineages out of the graph: Cell Tracking Challenge results (more formats to come)."""
+"""Lineages out of the graph (CTC, ilastik h5 events and CSV, napari, networkx) and back in."""
 
 from neotrack.export._ctc import to_ctc, track_table
+from neotrack.export._h5 import import_h5_events, read_h5_events, to_h5_events
+from neotrack.export._importing import import_ctc, read_ctc
+from neotrack.export._tables import divisions_table, objects_table, to_csv, to_napari, to_networkx
 
-__all__ = ["to_ctc", "track_table"]
+__all__ = [
+    "divisions_table",
+    "import_ctc",
+    "import_h5_events",
+    "objects_table",
+    "read_ctc",
+    "read_h5_events",
+    "to_csv",
+    "to_ctc",
+    "to_h5_events",
+    "to_napari",
+    "to_networkx",
+    "track_table",
+]

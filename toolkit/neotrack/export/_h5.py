@@ -1,0 +1,165 @@
+"""ilastik-style per-frame HDF5 event files (``00000.h5``, ``00001.h5``, ...), out and in.
+
+The layout is documented in ``schema/h5-layout.md`` and guarded by a snapshot test. Ids are the
+objects' labels in ``/segmentation/labels`` of the same file (x, y, z axis order, z = 1 in 2D).
+Unlike ilastik's own writer, every new track gets an ``Appearances`` row.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from neotrack.candidates import CandidateMasks
+from neotrack.config import Config
+from neotrack.errors import DatasetExistsError, InputError
+from neotrack.store import ID_STRIDE, Store, opened
+
+log = logging.getLogger(__name__)
+
+EVENTS = {  # name: (columns, Format attribute) as ilastik writes them
+    "Moves": (2, "from (previous file), to (current file)"),
+    "Splits": (3, "ancestor (previous file), descendant (current file), descendant (current file)"),
+    "Appearances": (1, "cell label appeared in current file"),
+    "Disappearances": (1, "cell label disappeared in current file"),
+    "Mergers": (2, "descendant (current file), number of objects"),
+    "MultiFrameMoves": (3, "from (file at t_from), to (current file), t_from"),
+}
+ENERGY_FORMAT = "lower energy -> higher confidence"
+
+
+def frame_events(
+    t: int, selected: pd.DataFrame, transitions: pd.DataFrame, last: int
+) -> dict[str, np.ndarray]:
+    """The events stored in file t: transitions t-1 -> t, tracks starting at t, ending at t-1."""
+    if t == 0:
+        return {}
+    into = transitions[transitions.target // ID_STRIDE == t]
+    n_children = transitions.groupby("source").size()
+    moves = into[into.source.map(n_children) == 1]
+    splits = into[into.source.map(n_children) == 2].sort_values("target").groupby("source").target.apply(list)
+    here = selected.id[selected.t == t]
+    before = selected.id[selected.t == t - 1]
+    events = {
+        "Moves": np.stack([moves.source % ID_STRIDE, moves.target % ID_STRIDE], axis=1),
+        "Splits": np.array([[s % ID_STRIDE, *(c % ID_STRIDE for c in kids)] for s, kids in splits.items()]),
+        "Appearances": (here[~here.isin(transitions.target)] % ID_STRIDE).to_numpy()[:, None],
+        "Disappearances": (before[~before.isin(transitions.source)] % ID_STRIDE).to_numpy()[:, None],
+    }
+    if t - 1 == last:  # nothing disappears in the last frame (there is no next one)
+        events["Disappearances"] = np.empty((0, 1))
+    return {k: v.astype(np.uint32).reshape(-1, EVENTS[k][0]) for k, v in events.items() if len(v)}
+
+
+def to_h5_events(
+    dataset: str,
+    out_dir: str | Path,
+    store: Store | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> Path:
+    """Write the dataset's solution as one ilastik event file per frame; frame by frame."""
+    out = Path(out_dir)
+    with opened(store) as st:
+        info = st.dataset(dataset)
+        if "solve_finished" not in info:
+            raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
+        if out.exists() and any(out.iterdir()):
+            if not overwrite:
+                raise DatasetExistsError(
+                    f"{out} exists and is not empty: choose another folder or --overwrite"
+                )
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
+        shape = tuple(int(s) for s in info["shape"])
+        selected, transitions = st.read_solution(dataset)
+        masks = CandidateMasks(st, dataset)
+        by_frame = dict(tuple(selected.groupby("t")))
+        for t in tqdm(range(shape[0]), desc="h5 events", unit="frame", disable=None if progress else True):
+            rows = by_frame.get(t)
+            ids = [] if rows is None else rows.id.tolist()
+            labels = masks.paint(ids, shape=shape[1:]) if ids else np.zeros(shape[1:], np.uint32)
+            _write_frame(out / f"{t:05d}.h5", labels, frame_events(t, selected, transitions, shape[0] - 1))
+    log.info("wrote %d ilastik event files of %r to %s", shape[0], dataset, out)
+    return out
+
+
+def _write_frame(path: Path, labels: np.ndarray, events: dict[str, np.ndarray]) -> None:
+    xyz = labels.T if labels.ndim == 2 else np.transpose(labels, (2, 1, 0))  # (y,x)->(x,y); (z,y,x)->(x,y,z)
+    if labels.ndim == 2:
+        xyz = xyz[:, :, None]
+    ids = np.unique(labels)
+    ids = ids[ids > 0].astype(np.uint32)
+    with h5py.File(path, "w-") as f:
+        f.create_dataset(
+            "segmentation/labels", data=xyz.astype(np.uint32), compression="gzip", compression_opts=1
+        )
+        f.create_dataset("objects/meta/id", data=ids, compression="gzip", compression_opts=1)
+        f.create_dataset(
+            "objects/meta/valid", data=np.ones(len(ids), np.uint8), compression="gzip", compression_opts=1
+        )
+        tracking = f.create_group("tracking")
+        for name, rows in events.items():
+            rows = rows[np.argsort(rows[:, 0], kind="stable")[::-1]]  # descending, as ilastik
+            ds = tracking.create_dataset(name, data=rows)
+            ds.attrs["Format"] = EVENTS[name][1]
+            energy = tracking.create_dataset(f"{name}-Energy", data=np.zeros(len(rows)))
+            energy.attrs["Format"] = ENERGY_FORMAT
+
+
+def read_h5_events(folder: str | Path) -> tuple[list[np.ndarray], pd.DataFrame]:
+    """Label images ((Y, X) or (Z, Y, X)) and transitions (source, target ids) of an event folder.
+
+    Reads ours and ilastik's (Moves, Splits and MultiFrameMoves of one frame are transitions;
+    Mergers are kept as single objects).
+    """
+    files = sorted(Path(folder).glob("*.h5"))
+    if not files:
+        raise InputError(f"{folder}: no .h5 event files")
+    frames, rows = [], []
+    for t, path in enumerate(files):
+        try:
+            with h5py.File(path, "r") as f:
+                xyz = np.asarray(f["segmentation/labels"]).squeeze()
+                tracking = f.get("tracking", {})
+                for name in ("Moves", "Splits"):
+                    if name in tracking:
+                        data = np.asarray(tracking[name], dtype=np.int64).reshape(-1, EVENTS[name][0])
+                        for child in range(1, data.shape[1]):
+                            rows.append(
+                                np.stack(
+                                    [(t - 1) * ID_STRIDE + data[:, 0], t * ID_STRIDE + data[:, child]], axis=1
+                                )
+                            )
+        except (OSError, KeyError) as exc:
+            raise InputError(f"{path}: not an ilastik event file ({exc})") from None
+        frames.append(xyz.T if xyz.ndim == 2 else np.transpose(xyz, (2, 1, 0)))
+    pairs = np.concatenate(rows) if rows else np.empty((0, 2), dtype=np.int64)
+    return frames, pd.DataFrame({"source": pairs[:, 0], "target": pairs[:, 1]})
+
+
+def import_h5_events(
+    folder: str | Path,
+    dataset: str,
+    store: Store | None = None,
+    config: Config | None = None,
+    overwrite: bool = False,
+) -> int:
+    """Load an event folder (ours or ilastik's) into Neo4j as a solved dataset; returns objects."""
+    from neotrack.candidates import segment
+    from neotrack.export._importing import store_lineage
+
+    frames, transitions = read_h5_events(folder)
+    labels = np.stack(frames).astype(np.uint32)
+    with opened(store) as st:
+        if overwrite and st.has_dataset(dataset):
+            st.delete_dataset(dataset)
+        result = segment(labels=labels, dataset=dataset, config=config or Config(), store=st)
+        store_lineage(st, dataset, transitions, str(Path(folder).resolve()))
+        return result.n_candidates

@@ -1,0 +1,98 @@
+"""Lineages as tables and graphs: ilastik's CSV tables, napari tracks, networkx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+
+from neotrack.errors import DatasetExistsError, InputError
+from neotrack.store import ID_STRIDE, Lineage, Store, opened
+
+
+def _solution(store: Store, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if "solve_finished" not in store.dataset(dataset):
+        raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
+    return store.read_solution(dataset)
+
+
+def objects_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
+    """ilastik's CSV-Table: ``frame, labelimageId, trackId, lineageId, parentTrackId,
+    mergerLabelId`` and features, one row per object, sorted by frame and label."""
+    with opened(store) as st:
+        selected, transitions = _solution(st, dataset)
+    first = ~selected.id.isin(transitions.target) | selected.id.isin(
+        transitions[transitions.groupby("source").source.transform("size") == 2].target
+    )
+    table = pd.DataFrame(
+        {
+            "frame": selected.t,
+            "labelimageId": selected.id % ID_STRIDE,
+            "trackId": selected.track_id,
+            "lineageId": selected.lineage_id,
+            "parentTrackId": selected.parent_track_id.where(first, 0),
+            "mergerLabelId": 0,
+            "z": selected.z,
+            "y": selected.y,
+            "x": selected.x,
+            "area": selected.area,
+        }
+    )
+    return table.sort_values(["frame", "labelimageId"], ignore_index=True)
+
+
+def divisions_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
+    """ilastik's divisions CSV: ``timestep_parent, track_id_parent, track_id_child1, track_id_child2``."""
+    with opened(store) as st:
+        found = Lineage(st, dataset).divisions()
+    return pd.DataFrame(
+        {
+            "timestep_parent": found.t,
+            "track_id_parent": found.parent_track_id,
+            "track_id_child1": found.child_track_1,
+            "track_id_child2": found.child_track_2,
+        }
+    )
+
+
+def to_csv(dataset: str, out_dir: str | Path, store: Store | None = None, overwrite: bool = False) -> Path:
+    """``objects.csv``, ``divisions.csv`` and ``mergers.csv`` (ilastik's columns) in ``out_dir``.
+
+    neotrack's solutions hold no mergers (one cell per segment): ``mergers.csv`` has its header only.
+    """
+    out = Path(out_dir)
+    names = ("objects.csv", "divisions.csv", "mergers.csv")
+    if not overwrite and any((out / n).exists() for n in names):
+        raise DatasetExistsError(f"{out} already holds CSV exports: --overwrite to replace them")
+    out.mkdir(parents=True, exist_ok=True)
+    with opened(store) as st:
+        objects_table(dataset, st).to_csv(out / "objects.csv", index=False)
+        divisions_table(dataset, st).to_csv(out / "divisions.csv", index=False)
+    pd.DataFrame(columns=["timestep", "object_id", "track_ids"]).to_csv(out / "mergers.csv", index=False)
+    return out
+
+
+def to_napari(dataset: str, store: Store | None = None) -> tuple[pd.DataFrame, dict[int, list[int]]]:
+    """napari tracks: ``track_id, t, (z,) y, x`` sorted by track and time, and the parent graph
+    ``{track_id: [parent_track_id]}`` for tracks that began at a division."""
+    with opened(store) as st:
+        selected, _ = _solution(st, dataset)
+        ndim = int(st.dataset(dataset)["ndim"])
+    axes = ["z", "y", "x"] if ndim == 3 else ["y", "x"]
+    tracks = selected[["track_id", "t", *axes]].sort_values(["track_id", "t"], ignore_index=True)
+    parents = selected.groupby("track_id").parent_track_id.first()
+    graph = {int(k): [int(v)] for k, v in parents.items() if v > 0}
+    return tracks, graph
+
+
+def to_networkx(dataset: str, store: Store | None = None) -> nx.DiGraph:
+    """The solution as a DiGraph: nodes are segment ids (with t, position, area, track ids), edges
+    the selected transitions."""
+    with opened(store) as st:
+        selected, transitions = _solution(st, dataset)
+    graph = nx.DiGraph()
+    for row in selected.drop(columns="bbox").to_dict("records"):
+        graph.add_node(int(row.pop("id")), **row)
+    graph.add_edges_from(zip(transitions.source.tolist(), transitions.target.tolist(), strict=True))
+    return graph
