@@ -159,3 +159,59 @@ def test_imported_real_result_and_ground_truth_score_as_published(
     finally:
         if store.has_dataset(gt_name):
             store.delete_dataset(gt_name)
+
+
+def test_ctc_options_margin_dilation_first_frame(store: Store, solved: str, tmp_path: Path) -> None:
+    import tifffile
+
+    def masks(folder: Path) -> np.ndarray:
+        return np.stack([tifffile.imread(p) for p in sorted(folder.glob("mask*.tif"))])
+
+    plain = masks(to_ctc(solved, tmp_path / "plain", store))
+    grown = masks(to_ctc(solved, tmp_path / "grown", store, dilation=2))
+    assert (grown > 0).sum() > (plain > 0).sum() and np.array_equal(grown[plain > 0], plain[plain > 0])
+    inner = masks(to_ctc(solved, tmp_path / "inner", store, margin=20))
+    assert not inner[:, :20].any() and not inner[:, :, -20:].any() and inner.any()
+    # keep only the lineages of two cells marked in frame 0
+    first = Lineage(store, solved).alive_at(0).head(2)
+    markers = np.zeros(plain.shape[1:], np.uint16)
+    for label, (y, x) in enumerate(first[["y", "x"]].to_numpy(), start=1):
+        markers[int(y) - 2 : int(y) + 2, int(x) - 2 : int(x) + 2] = label
+    chosen = to_ctc(solved, tmp_path / "chosen", store, first_frame=markers)
+    lines = np.loadtxt(chosen / "res_track.txt", dtype=int, ndmin=2)
+    roots = lines[lines[:, 3] == 0]
+    assert len(roots) == 2 and (roots[:, 1] == 0).all()
+    assert len(np.unique(masks(chosen)[0])) == 3  # background and the two chosen cells
+
+
+def test_zarr_labels_and_geff(store: Store, solved: str, tmp_path: Path) -> None:
+    import geff
+
+    from neotrack.export import to_geff, to_zarr
+
+    volume = to_zarr(solved, tmp_path / "tracks.zarr", store)
+    objects = objects_table(solved, store)
+    assert volume.shape[0] == 12 and set(np.unique(volume[5])) - {0} == set(
+        objects.trackId[objects.frame == 5]
+    )
+    path = to_geff(solved, tmp_path / "lineage.geff", store)
+    geff.validate_structure(str(path))
+    graph, meta = geff.read(str(path))
+    assert graph.number_of_nodes() == len(objects) and [a.name for a in meta.axes] == ["t", "y", "x"]
+    with pytest.raises(DatasetExistsError):
+        to_geff(solved, path, store)
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not (SHARED_DATA / "bacteria-vanvliet").exists(), reason="shared data absent")
+def test_evaluate_cli_prints_the_official_scores() -> None:
+    from click.testing import CliRunner
+
+    from neotrack.cli import main
+
+    data = SHARED_DATA / "bacteria-vanvliet"
+    result = CliRunner().invoke(
+        main, ["evaluate", "--gt", str(data / "01_GT"), "--res", str(data / "01_RES")]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == ["DET", "1.0000", "TRA", "0.9977", "LNK", "0.9827"]

@@ -17,15 +17,42 @@ def export() -> None:
 @export.command("ctc")
 @click.option("--dataset", required=True)
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True)
+@click.option("--margin", type=int, default=0, help="Drop cells within this many pixels of the y/x edge.")
+@click.option("--dilation", type=int, default=0, help="Grow masks this many pixels into the background.")
+@click.option(
+    "--first-frame",
+    type=click.Path(exists=True, path_type=Path),
+    help="Label image of frame 0: keep only the lineages of cells matched to its labels.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the output folder.")
 @uri_option
 @one_line_errors
-def ctc(dataset: str, out_dir: Path, overwrite: bool, uri: str | None) -> None:
+def ctc(
+    dataset: str,
+    out_dir: Path,
+    margin: int,
+    dilation: int,
+    first_frame: Path | None,
+    overwrite: bool,
+    uri: str | None,
+) -> None:
     """Cell Tracking Challenge result: maskNNN.tif + res_track.txt."""
+    import tifffile
+
     from neotrack.export import to_ctc
 
+    markers = tifffile.imread(first_frame) if first_frame else None
     with open_store(uri) as store:
-        out = to_ctc(dataset, out_dir, store, overwrite=overwrite, progress=True)
+        out = to_ctc(
+            dataset,
+            out_dir,
+            store,
+            overwrite=overwrite,
+            progress=True,
+            margin=margin,
+            dilation=dilation,
+            first_frame=markers,
+        )
     click.echo(f"wrote {out}")
 
 
@@ -104,3 +131,33 @@ def networkx(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> 
     with open_store(uri) as store:
         nx.write_graphml(to_networkx(dataset, store), out_file)
     click.echo(f"wrote {out_file}")
+
+
+@export.command("zarr")
+@click.option("--dataset", required=True)
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True)
+@click.option("--overwrite", is_flag=True)
+@uri_option
+@one_line_errors
+def zarr_(dataset: str, out_path: Path, overwrite: bool, uri: str | None) -> None:
+    """A (T, (Z,) Y, X) zarr label volume painted by track id."""
+    from neotrack.export import to_zarr
+
+    with open_store(uri) as store:
+        to_zarr(dataset, out_path, store, overwrite=overwrite, progress=True)
+    click.echo(f"wrote {out_path}")
+
+
+@export.command("geff")
+@click.option("--dataset", required=True)
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True)
+@click.option("--overwrite", is_flag=True)
+@uri_option
+@one_line_errors
+def geff_(dataset: str, out_path: Path, overwrite: bool, uri: str | None) -> None:
+    """The lineage graph in the geff format (zarr)."""
+    from neotrack.export import to_geff
+
+    with open_store(uri) as store:
+        to_geff(dataset, out_path, store, overwrite=overwrite)
+    click.echo(f"wrote {out_path}")

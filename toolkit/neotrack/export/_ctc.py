@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import tifffile
+from scipy import ndimage as ndi
+from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from neotrack.candidates import CandidateMasks
 from neotrack.errors import DatasetExistsError, InputError
+from neotrack.solve import assign_tracks
 from neotrack.store import Store, opened
 
 log = logging.getLogger(__name__)
@@ -38,38 +42,86 @@ def to_ctc(
     store: Store | None = None,
     overwrite: bool = False,
     progress: bool = False,
+    margin: int = 0,
+    dilation: int = 0,
+    first_frame: Any = None,
 ) -> Path:
     """Write the dataset's solution as a CTC result folder; frame by frame (memory: one frame).
 
-    Every frame gets a ``maskNNN.tif`` (uint16, LZW), empty where no cell was selected.
+    Every frame gets a ``maskNNN.tif`` (uint16, LZW), empty where no cell was selected. Options
+    (as ultrack's exporter): ``margin`` drops cells whose box comes within that many pixels of the
+    y/x image edge; ``dilation`` grows every mask that many pixels into the background; and
+    ``first_frame`` (a label image of frame 0, e.g. the CTC markers of Fluo-N3DL-DRO) keeps only the
+    lineages of cells matched to its labels (Hungarian matching of centroids). Tracks are then
+    renumbered. What is written is checked: every track's label is in each of its frames.
     """
-    with opened(store) as opened_store:
-        return _to_ctc(opened_store, dataset, Path(out_dir), overwrite, progress)
-
-
-def _to_ctc(store: Store, dataset: str, out: Path, overwrite: bool, progress: bool) -> Path:
-    info = store.dataset(dataset)
-    if "solve_finished" not in info:
-        raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise DatasetExistsError(f"{out} exists and is not empty: choose another folder or --overwrite")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    shape = tuple(int(s) for s in info["shape"])
-    selected, _ = store.read_solution(dataset)
-    if len(selected) and int(selected.track_id.max()) > np.iinfo(np.uint16).max:
-        raise InputError(f"{dataset!r} has more than 65535 tracks: CTC masks are 16-bit")
-    masks = CandidateMasks(store, dataset)
-    digits = max(3, len(str(shape[0] - 1)))
-    by_frame = dict(tuple(selected.groupby("t")))
-    for t in tqdm(range(shape[0]), desc="CTC masks", unit="frame", disable=None if progress else True):
-        rows = by_frame.get(t)
-        frame = np.zeros(shape[1:], dtype=np.uint16)
-        if rows is not None:
-            frame = masks.paint(rows.id.tolist(), rows.track_id.tolist(), shape[1:]).astype(np.uint16)
-        tifffile.imwrite(out / f"mask{t:0{digits}d}.tif", frame, compression="lzw")
-    lines = track_table(selected)
+    out = Path(out_dir)
+    with opened(store) as st:
+        info = st.dataset(dataset)
+        if "solve_finished" not in info:
+            raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
+        if out.exists() and any(out.iterdir()):
+            if not overwrite:
+                raise DatasetExistsError(
+                    f"{out} exists and is not empty: choose another folder or --overwrite"
+                )
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
+        shape = tuple(int(s) for s in info["shape"])
+        selected, transitions = st.read_solution(dataset)
+        selected = _select(selected, transitions, shape, margin, first_frame)
+        if len(selected) and int(selected.track_id.max()) > np.iinfo(np.uint16).max:
+            raise InputError(f"{dataset!r} has more than 65535 tracks: CTC masks are 16-bit")
+        masks = CandidateMasks(st, dataset)
+        digits = max(3, len(str(shape[0] - 1)))
+        by_frame = dict(tuple(selected.groupby("t")))
+        lines = track_table(selected)
+        for t in tqdm(range(shape[0]), desc="CTC masks", unit="frame", disable=None if progress else True):
+            rows = by_frame.get(t)
+            frame = np.zeros(shape[1:], dtype=np.uint16)
+            if rows is not None:
+                frame = masks.paint(rows.id.tolist(), rows.track_id.tolist(), shape[1:]).astype(np.uint16)
+            for _ in range(dilation):
+                frame = np.where(frame == 0, ndi.grey_dilation(frame, size=(3,) * frame.ndim), frame)
+            alive = set(lines.L[(t >= lines.B) & (t <= lines.E)].tolist())
+            if set(np.unique(frame).tolist()) - {0} != alive:
+                raise InputError(
+                    f"frame {t}: the painted labels do not match res_track.txt (overlapping masks?)"
+                )
+            tifffile.imwrite(out / f"mask{t:0{digits}d}.tif", frame, compression="lzw")
     (out / "res_track.txt").write_text("".join(f"{a} {b} {c} {d}\n" for a, b, c, d in lines.to_numpy()))
     log.info("wrote CTC result of %r (%d tracks) to %s", dataset, len(lines), out)
     return out
+
+
+def _select(
+    selected: pd.DataFrame, transitions: pd.DataFrame, shape: tuple[int, ...], margin: int, first_frame: Any
+) -> pd.DataFrame:
+    """The cells to export, with track ids renumbered when some were dropped."""
+    keep = np.ones(len(selected), dtype=bool)
+    if margin > 0:
+        ndim = len(shape) - 1
+        box = np.stack(selected.bbox.to_numpy()) if len(selected) else np.zeros((0, 2 * ndim))
+        for axis in (ndim - 2, ndim - 1):  # y and x
+            keep &= (box[:, axis] >= margin) & (box[:, ndim + axis] <= shape[1 + axis] - margin)
+    if first_frame is not None:
+        keep &= selected.lineage_id.isin(_matched_lineages(selected, np.asarray(first_frame))).to_numpy()
+    if keep.all():
+        return selected
+    kept = selected[keep]
+    edges = transitions[transitions.source.isin(kept.id) & transitions.target.isin(kept.id)]
+    tracks = assign_tracks(kept, edges)
+    return kept.drop(columns=["track_id", "parent_track_id", "lineage_id"]).merge(tracks, on="id")
+
+
+def _matched_lineages(selected: pd.DataFrame, markers: np.ndarray) -> list[int]:
+    """Lineages whose frame-0 cell is matched (Hungarian, centroid distance) to a marker label."""
+    first = selected[selected.t == selected.t.min()]
+    labels = np.unique(markers)[1:]
+    if not len(labels) or first.empty:
+        return []
+    axes = ["z", "y", "x"][-markers.ndim :]
+    centres = np.array(ndi.center_of_mass(markers > 0, markers, labels))
+    cost = np.linalg.norm(first[axes].to_numpy()[:, None, :] - centres[None, :, :], axis=2)
+    rows, _ = linear_sum_assignment(cost)
+    return first.lineage_id.to_numpy()[rows].tolist()

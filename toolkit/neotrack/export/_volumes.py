@@ -1,0 +1,75 @@
+"""Lineages as a zarr label volume (painted by track id) and as a geff graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+from tqdm.auto import tqdm
+
+from neotrack.candidates import CandidateMasks
+from neotrack.errors import DatasetExistsError, InputError
+from neotrack.export._tables import to_networkx
+from neotrack.store import Store, opened
+
+
+def to_zarr(
+    dataset: str,
+    path: str | Path,
+    store: Store | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> zarr.Array:
+    """A (T, (Z,) Y, X) int32 zarr array painted by track id, one chunk per frame, frame by frame."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise DatasetExistsError(f"{path} exists: choose another path or --overwrite")
+    with opened(store) as st:
+        info = st.dataset(dataset)
+        if "solve_finished" not in info:
+            raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
+        shape = tuple(int(s) for s in info["shape"])
+        selected, _ = st.read_solution(dataset)
+        masks = CandidateMasks(st, dataset)
+        out = zarr.create_array(
+            str(path), shape=shape, dtype="int32", chunks=(1, *shape[1:]), fill_value=0, overwrite=True
+        )
+        out.attrs["neotrack"] = {
+            "dataset": dataset,
+            "values": "track_id",
+            "voxel_size": info.get("voxel_size"),
+        }
+        for t, rows in tqdm(selected.groupby("t"), desc="zarr labels", disable=None if progress else True):
+            out[int(t)] = masks.paint(rows.id.tolist(), rows.track_id.tolist(), shape[1:]).astype(np.int32)
+    return out
+
+
+def to_geff(dataset: str, path: str | Path, store: Store | None = None, overwrite: bool = False) -> Path:
+    """The solution as a geff graph (zarr): nodes with t, position, area and track ids; axes t, (z,)
+    y, x with the dataset's voxel size as scale."""
+    import geff
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise DatasetExistsError(f"{path} exists: choose another path or --overwrite")
+    with opened(store) as st:
+        info = st.dataset(dataset)
+        graph = to_networkx(dataset, st)
+    ndim = int(info["ndim"])
+    spatial = ["z", "y", "x"] if ndim == 3 else ["y", "x"]
+    if ndim == 2:
+        for _, data in graph.nodes(data=True):
+            data.pop("z", None)
+    scale = [float(v) for v in (info.get("voxel_size") or [1.0] * ndim)]
+    axis_types: list[Any] = ["time"] + ["space"] * ndim
+    geff.write(
+        graph,
+        str(path),
+        axis_names=["t", *spatial],
+        axis_types=axis_types,
+        axis_scales=[1.0, *scale],
+        overwrite=overwrite,
+    )
+    return path
