@@ -12,6 +12,7 @@ from typing import Any
 from neotrack.candidates import SegmentResult, segment
 from neotrack.config import Config
 from neotrack.export import to_ctc
+from neotrack.flow import add_flow, timelapse_flow
 from neotrack.linking import LinkResult, estimate_shifts, link
 from neotrack.solve import SolveResult, solve
 from neotrack.store import Store, opened
@@ -47,12 +48,15 @@ def track(
     store: Store | None = None,
     overwrite: bool = False,
     progress: bool = False,
+    flow: bool = False,
 ) -> TrackResult:
     """Segment, link and solve, then write a Cell Tracking Challenge result to ``out_dir``.
 
     ``labels`` (a folder or array of label images of the same frames) replaces the segmentation:
     its labels are the candidates. The dataset name defaults to one derived from the input path;
-    ``overwrite`` replaces a dataset of that name (and the output folder).
+    ``overwrite`` replaces a dataset of that name (and the output folder). ``flow`` estimates the
+    flow field of the images (``[flow]`` settings; ``<working_dir>/<dataset>.flow.zarr``) and moves
+    every candidate by it before linking, to follow fast cells.
     """
     config = config or Config()
     name = dataset or dataset_name(images if images is not None else labels)
@@ -65,6 +69,18 @@ def track(
             images, dataset=name, config=config, labels=labels, store=store, progress=progress
         )
         seconds["segment"] = time.perf_counter() - t0
+        if flow:
+            t0 = time.perf_counter()
+            field_path = segmented.leaves_path.with_suffix(".flow.zarr")
+            timelapse_flow(
+                images if images is not None else labels,
+                field_path,
+                config,
+                overwrite=True,
+                progress=progress,
+            )
+            add_flow(name, field_path, store)
+            seconds["flow"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         linked = link(name, config, store, progress=progress)
         seconds["link"] = time.perf_counter() - t0

@@ -15,7 +15,7 @@ from neotrack.cli.lineage import lineage
 from neotrack.cli.pin import pin
 from neotrack.cli.query import query
 from neotrack.cli.segment import segment
-from neotrack.cli.steps import link, solve, track
+from neotrack.cli.steps import add_flow, flow, link, solve, track
 
 __all__ = ["main"]
 
@@ -47,6 +47,8 @@ for command in (
     db,
     datasets,
     query,
+    flow,
+    add_flow,
     segment,
     link,
     solve,

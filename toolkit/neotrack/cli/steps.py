@@ -90,3 +90,31 @@ def track(
         f"dataset {r.dataset!r}: {r.solved.n_tracks} tracks, {r.solved.n_divisions} divisions "
         f"({times}); CTC result in {r.out_dir}"
     )
+
+
+@click.command("flow")
+@click.argument("images")
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True, help="A zarr path.")
+@config_option
+@click.option("--overwrite", is_flag=True)
+@one_line_errors
+def flow(images: str, out_path: Path, config: Config, overwrite: bool) -> None:
+    """Estimate the flow field between consecutive frames of IMAGES (the [flow] settings)."""
+    from neotrack.flow import timelapse_flow
+
+    field = timelapse_flow(images, out_path, config, overwrite=overwrite, progress=True)
+    click.echo(f"wrote {out_path}: {field.shape[0] - 1} frame pairs, field of shape {field.shape[2:]}")
+
+
+@click.command("add-flow")
+@click.argument("flow_path", type=click.Path(exists=True, path_type=Path))
+@click.option("--dataset", required=True)
+@uri_option
+@one_line_errors
+def add_flow(flow_path: Path, dataset: str, uri: str | None) -> None:
+    """Store each candidate's displacement from FLOW_PATH; `neotrack link` then follows it."""
+    from neotrack.flow import add_flow as run
+
+    with open_store(uri) as store:
+        n = run(dataset, flow_path, store)
+    click.echo(f"shifted {n} candidates of {dataset!r}; run `neotrack link --overwrite` next")

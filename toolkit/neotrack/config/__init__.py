@@ -3,6 +3,7 @@
 from neotrack.config._config import Config
 from neotrack.config._sections import (
     DataConfig,
+    FlowConfig,
     LinkingConfig,
     PreprocessingConfig,
     SegmentationConfig,
@@ -12,6 +13,7 @@ from neotrack.config._sections import (
 __all__ = [
     "Config",
     "DataConfig",
+    "FlowConfig",
     "LinkingConfig",
     "PreprocessingConfig",
     "SegmentationConfig",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from neotrack.config._sections import (
     DataConfig,
+    FlowConfig,
     LinkingConfig,
     PreprocessingConfig,
     SegmentationConfig,
@@ -33,6 +34,7 @@ class Config(BaseModel):
     segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
     linking: LinkingConfig = Field(default_factory=LinkingConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    flow: FlowConfig = Field(default_factory=FlowConfig)
 
     @classmethod
     def load(cls, path: str | Path) -> Config:

@@ -188,3 +188,22 @@ class TrackingConfig(_Section):
         if self.window_size is not None and self.window_size < self.overlap_size + 3:
             raise ValueError("window_size must be at least overlap_size + 3")
         return self
+
+
+class FlowConfig(_Section):
+    """Dense displacement fields between frames (``timelapse_flow``), to follow fast cells."""
+
+    n_scales: int = Field(default=4, ge=1)
+    """Coarse-to-fine levels (per axis, never below 8 px: short z axes need no hand tuning)."""
+    reduce: int = Field(default=4, ge=1)
+    """The field has one vector every ``reduce`` pixels per axis."""
+    lr: float = Field(default=0.1, gt=0)
+    """Adam step, in pixels of the current scale."""
+    num_iterations: int = Field(default=200, ge=1)
+    """Steps per scale."""
+    smoothness: float = Field(default=3.0, ge=0)
+    """Weight of the field's squared second differences (affine motion is free) against the images'
+    difference."""
+    blur: float = Field(default=1.0, ge=0)
+    """Extra Gaussian blur at every scale (in that scale's pixels), so that cells that moved more
+    than their size still overlap: what lets the field follow motion of several cell diameters."""

@@ -66,5 +66,11 @@ def divisions(p: TrackingProblem, cfg: TrackingConfig) -> mip.LinExpr:
 
 
 def segments(p: TrackingProblem, cfg: TrackingConfig) -> mip.LinExpr:
-    """segment_weight * sum_i node_i."""
-    return cfg.segment_weight * mip.xsum(p.node)
+    """segment_weight * sum_i a_i node_i, with a_i = area_i / median candidate area when
+    ``size_weighted`` (else 1): a cell's fragments share the cell's reward instead of each earning
+    one, while each fragment's track still pays its own appearance and disappearance."""
+    if not cfg.size_weighted or not len(p.segments):
+        return cfg.segment_weight * mip.xsum(p.node)
+    area = p.segments.area.to_numpy(dtype=float)
+    coef = cfg.segment_weight * area / float(np.median(area))
+    return mip.xsum(float(c) * v for c, v in zip(coef, p.node, strict=True))
