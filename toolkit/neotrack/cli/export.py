@@ -99,11 +99,10 @@ def csv(dataset: str, out_dir: Path, overwrite: bool, uri: str | None) -> None:
 @one_line_errors
 def napari(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> None:
     """A napari tracks table (the parent graph as a parent_track_id column)."""
-    from neotrack.errors import DatasetExistsError
     from neotrack.export import to_napari
+    from neotrack.export._common import new_path
 
-    if out_file.exists() and not overwrite:
-        raise DatasetExistsError(f"{out_file} exists: --overwrite to replace it")
+    new_path(out_file, overwrite)
     with open_store(uri) as store:
         tracks, graph = to_napari(dataset, store)
     parent = {k: v[0] for k, v in graph.items()}
@@ -123,11 +122,10 @@ def networkx(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> 
     """The solution as a networkx DiGraph, written as GraphML."""
     import networkx as nx
 
-    from neotrack.errors import DatasetExistsError
     from neotrack.export import to_networkx
+    from neotrack.export._common import new_path
 
-    if out_file.exists() and not overwrite:
-        raise DatasetExistsError(f"{out_file} exists: --overwrite to replace it")
+    new_path(out_file, overwrite)
     with open_store(uri) as store:
         nx.write_graphml(to_networkx(dataset, store), out_file)
     click.echo(f"wrote {out_file}")

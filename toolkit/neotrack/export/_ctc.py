@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from neotrack.candidates import CandidateMasks
-from neotrack.errors import DatasetExistsError, InputError
+from neotrack.errors import InputError
+from neotrack.export._common import empty_folder, solved_dataset
 from neotrack.solve import assign_tracks
 from neotrack.store import Store, opened
 
@@ -57,16 +57,8 @@ def to_ctc(
     """
     out = Path(out_dir)
     with opened(store) as st:
-        info = st.dataset(dataset)
-        if "solve_finished" not in info:
-            raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
-        if out.exists() and any(out.iterdir()):
-            if not overwrite:
-                raise DatasetExistsError(
-                    f"{out} exists and is not empty: choose another folder or --overwrite"
-                )
-            shutil.rmtree(out)
-        out.mkdir(parents=True, exist_ok=True)
+        info = solved_dataset(st, dataset)
+        empty_folder(out, overwrite)
         shape = tuple(int(s) for s in info["shape"])
         selected, transitions = st.read_solution(dataset)
         selected = _select(selected, transitions, shape, margin, first_frame)

@@ -8,7 +8,6 @@ Unlike ilastik's own writer, every new track gets an ``Appearances`` row.
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import h5py
@@ -18,7 +17,8 @@ from tqdm.auto import tqdm
 
 from neotrack.candidates import CandidateMasks
 from neotrack.config import Config
-from neotrack.errors import DatasetExistsError, InputError
+from neotrack.errors import InputError
+from neotrack.export._common import empty_folder, solved_dataset
 from neotrack.store import ID_STRIDE, Store, opened
 
 log = logging.getLogger(__name__)
@@ -67,16 +67,8 @@ def to_h5_events(
     """Write the dataset's solution as one ilastik event file per frame; frame by frame."""
     out = Path(out_dir)
     with opened(store) as st:
-        info = st.dataset(dataset)
-        if "solve_finished" not in info:
-            raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
-        if out.exists() and any(out.iterdir()):
-            if not overwrite:
-                raise DatasetExistsError(
-                    f"{out} exists and is not empty: choose another folder or --overwrite"
-                )
-            shutil.rmtree(out)
-        out.mkdir(parents=True, exist_ok=True)
+        info = solved_dataset(st, dataset)
+        empty_folder(out, overwrite)
         shape = tuple(int(s) for s in info["shape"])
         selected, transitions = st.read_solution(dataset)
         masks = CandidateMasks(st, dataset)

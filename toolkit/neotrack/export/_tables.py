@@ -7,13 +7,13 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from neotrack.errors import DatasetExistsError, InputError
+from neotrack.errors import DatasetExistsError
+from neotrack.export._common import solved_dataset
 from neotrack.store import ID_STRIDE, Lineage, Store, opened
 
 
 def _solution(store: Store, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if "solve_finished" not in store.dataset(dataset):
-        raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
+    solved_dataset(store, dataset)
     return store.read_solution(dataset)
 
 

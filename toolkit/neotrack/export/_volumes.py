@@ -10,7 +10,7 @@ import zarr
 from tqdm.auto import tqdm
 
 from neotrack.candidates import CandidateMasks
-from neotrack.errors import DatasetExistsError, InputError
+from neotrack.export._common import new_path, solved_dataset
 from neotrack.export._tables import to_networkx
 from neotrack.store import Store, opened
 
@@ -23,13 +23,9 @@ def to_zarr(
     progress: bool = False,
 ) -> zarr.Array:
     """A (T, (Z,) Y, X) int32 zarr array painted by track id, one chunk per frame, frame by frame."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise DatasetExistsError(f"{path} exists: choose another path or --overwrite")
+    path = new_path(Path(path), overwrite)
     with opened(store) as st:
-        info = st.dataset(dataset)
-        if "solve_finished" not in info:
-            raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
+        info = solved_dataset(st, dataset)
         shape = tuple(int(s) for s in info["shape"])
         selected, _ = st.read_solution(dataset)
         masks = CandidateMasks(st, dataset)
@@ -51,9 +47,7 @@ def to_geff(dataset: str, path: str | Path, store: Store | None = None, overwrit
     y, x with the dataset's voxel size as scale."""
     import geff
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise DatasetExistsError(f"{path} exists: choose another path or --overwrite")
+    path = new_path(Path(path), overwrite)
     with opened(store) as st:
         info = st.dataset(dataset)
         graph = to_networkx(dataset, st)
