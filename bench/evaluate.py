@@ -25,6 +25,18 @@ SEQUENCES = [  # (dataset, how: raw images or ground-truth masks as the segmenta
 ]
 
 
+def with_overrides(config: Config, overrides: list[str]) -> Config:
+    """``config`` with ``SECTION.KEY=VALUE`` settings (VALUE in TOML syntax) applied."""
+    import tomllib
+
+    raw = config.model_dump(mode="json")
+    for item in overrides:
+        key, value = item.split("=", 1)
+        section, name = key.split(".", 1)
+        raw[section][name] = tomllib.loads(f"v = {value}")["v"]
+    return Config.from_dict(raw, source="--set")
+
+
 def main() -> None:
     from ctc_metrics import evaluate_sequence
 
@@ -34,6 +46,16 @@ def main() -> None:
     )
     parser.add_argument("--only", help="Only sequences whose name contains this.")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--no-config", action="store_true", help="Ignore bench/configs: the defaults.")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="Change one setting on top of the config (TOML value), e.g. "
+        "tracking.size_weighted=false; repeatable. For ablations.",
+    )
     args = parser.parse_args()
     uri = server.start().uri
     rows = []
@@ -42,7 +64,8 @@ def main() -> None:
             if args.only and args.only not in name:
                 continue
             path = HERE / "configs" / f"{name}.toml"
-            config = Config.load(path) if path.exists() else Config()
+            config = Config.load(path) if path.exists() and not args.no_config else Config()
+            config = with_overrides(config, args.overrides)
             config.data.working_dir = args.out
             seq = args.data / name
             started = time.perf_counter()

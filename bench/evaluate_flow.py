@@ -23,17 +23,11 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from neotrack import Config, Store, server
-from neotrack.datasets import simulate, write_ctc
+from neotrack.datasets import rotating_flow, simulate, write_ctc
 from neotrack.flow import flow_field
 from neotrack.track import track
 
 HERE = Path(__file__).resolve().parent
-
-
-def rotation(shape: tuple[int, int], omega: float):  # type: ignore[no-untyped-def]
-    centre = np.array(shape) / 2.0
-    turn = np.array([[np.cos(omega), -np.sin(omega)], [np.sin(omega), np.cos(omega)]])
-    return lambda pos, t: (pos - centre) @ turn.T + centre - pos
 
 
 def speed(shape: tuple[int, ...], repeats: int = 3) -> tuple[float, float]:
@@ -78,7 +72,7 @@ def main() -> None:
         speed=0.5,
         division_rate=0.0,
         appear_rate=0.0,
-        flow=rotation(shape, 0.3),
+        flow=rotating_flow(shape, 0.3),
         seed=7,
     )
     write_ctc(scene, work / "movie")

@@ -9,7 +9,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from neotrack.config import Config
-from neotrack.datasets import simulate
+from neotrack.datasets import rotating_flow, simulate
 from neotrack.errors import InputError
 from neotrack.flow import (
     add_flow,
@@ -36,12 +36,6 @@ def test_a_translation_is_recovered() -> None:
     assert np.allclose(np.median(field_at(disp, cells), axis=0), (6, -9), atol=0.6)
 
 
-def rotation(shape: tuple[int, int], omega: float):  # type: ignore[no-untyped-def]
-    centre = np.array(shape) / 2.0
-    turn = np.array([[np.cos(omega), -np.sin(omega)], [np.sin(omega), np.cos(omega)]])
-    return lambda pos, t: (pos - centre) @ turn.T + centre - pos
-
-
 def test_a_fast_rotation_is_recovered() -> None:
     """Nuclei moving ~3 diameters per frame: more than their size, so blur and scales must bridge it."""
     shape = (256, 256)
@@ -53,7 +47,7 @@ def test_a_fast_rotation_is_recovered() -> None:
         speed=0.0,
         division_rate=0.0,
         appear_rate=0.0,
-        flow=rotation(shape, 0.35),
+        flow=rotating_flow(shape, 0.35),
         seed=2,
     )
     labels = np.intersect1d(np.unique(scene.labels[0])[1:], np.unique(scene.labels[1])[1:])
@@ -100,7 +94,7 @@ def test_shifted_candidates_link_where_unshifted_do_not(store: Store, name: str,
         speed=0.0,
         division_rate=0.0,
         appear_rate=0.0,
-        flow=rotation(shape, 0.3),
+        flow=rotating_flow(shape, 0.3),
         seed=4,
     )
     config = Config()

@@ -282,3 +282,28 @@ def _render(labels: np.ndarray, cells: _Cells, noise: float, rng: np.random.Gene
     signal = ndi.gaussian_filter(signal, 1.0)
     image = 80 + 200 * signal + rng.normal(scale=noise, size=labels.shape)
     return np.clip(image, 0, 65535).astype(np.uint16)
+
+
+def rotating_flow(shape: Sequence[int], omega: float) -> FlowFn:
+    """A rigid rotation of the (y, x) plane about the image centre by ``omega`` radians per frame."""
+    centre = np.asarray(shape, dtype=float)[-2:] / 2.0
+    turn = np.array([[np.cos(omega), -np.sin(omega)], [np.sin(omega), np.cos(omega)]])
+
+    def flow(pos: np.ndarray, t: int) -> np.ndarray:
+        move = np.zeros_like(pos)
+        move[:, -2:] = (pos[:, -2:] - centre) @ turn.T + centre - pos[:, -2:]
+        return move
+
+    return flow
+
+
+def shearing_flow(shape: Sequence[int], rate: float) -> FlowFn:
+    """A shear: x moves by ``rate`` times the distance from the middle row, per frame."""
+    middle = float(shape[-2]) / 2.0
+
+    def flow(pos: np.ndarray, t: int) -> np.ndarray:
+        move = np.zeros_like(pos)
+        move[:, -1] = rate * (pos[:, -2] - middle)
+        return move
+
+    return flow
