@@ -136,3 +136,20 @@ def test_advection_helpers() -> None:
         np.allclose(moves.dx[(tracks.t > 0) & np.repeat(inside, 3)], 5)
         and (moves.dx[tracks.t == 0] == 0).all()
     )
+
+
+def test_add_flow_keeps_shifts_only_beyond_min_shift_radii(store: Store, name: str, tmp_path: Path) -> None:
+    """A field of 3 px everywhere: less than a radius-8 nucleus, so by default nothing moves."""
+    import zarr
+
+    from neotrack.candidates import segment
+
+    scene = simulate(n_frames=2, shape=(64, 64), n_cells=3, radius=8, speed=0.0, seed=6)
+    segment(labels=scene.labels, dataset=name, config=Config(), store=store)
+    field = zarr.create_array(store={}, shape=(2, 2, 16, 16), dtype="float32", fill_value=0.0)
+    field[0, 1] = 3.0
+    field.attrs["neotrack"] = {"factor": [4, 4]}
+    add_flow(name, field, store)  # min_shift = 1 radius (~8 px)
+    assert (store.read_segments(name, 0, 1, extra=["shift_x"]).shift_x == 0).all()
+    add_flow(name, field, store, min_shift=0.25)
+    assert np.allclose(store.read_segments(name, 0, 1, extra=["shift_x"]).shift_x, 3.0)

@@ -79,7 +79,7 @@ def track(
                 overwrite=True,
                 progress=progress,
             )
-            add_flow(name, field_path, store)
+            add_flow(name, field_path, store, config.flow.min_shift)
             seconds["flow"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         linked = link(name, config, store, progress=progress)

@@ -109,12 +109,13 @@ def flow(images: str, out_path: Path, config: Config, overwrite: bool) -> None:
 @click.command("add-flow")
 @click.argument("flow_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--dataset", required=True)
+@config_option
 @uri_option
 @one_line_errors
-def add_flow(flow_path: Path, dataset: str, uri: str | None) -> None:
+def add_flow(flow_path: Path, dataset: str, config: Config, uri: str | None) -> None:
     """Store each candidate's displacement from FLOW_PATH; `neotrack link` then follows it."""
     from neotrack.flow import add_flow as run
 
     with open_store(uri) as store:
-        n = run(dataset, flow_path, store)
+        n = run(dataset, flow_path, store, config.flow.min_shift)
     click.echo(f"shifted {n} candidates of {dataset!r}; run `neotrack link --overwrite` next")

@@ -204,6 +204,9 @@ class FlowConfig(_Section):
     smoothness: float = Field(default=3.0, ge=0)
     """Weight of the field's squared second differences (affine motion is free) against the images'
     difference."""
+    min_shift: float = Field(default=1.0, ge=0)
+    """``add_flow`` moves a candidate only when the field moves it farther than this many times its
+    equivalent radius: closer, its overlaps already link it and the field's error can only hurt."""
     blur: float = Field(default=1.0, ge=0)
     """Extra Gaussian blur at every scale (in that scale's pixels), so that cells that moved more
     than their size still overlap: what lets the field follow motion of several cell diameters."""
