@@ -8,6 +8,7 @@ is itself or one of its descendants, cut to its bounding box.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -46,18 +47,23 @@ class CandidateFrame:
             columns.append(up[columns[-1]])
         return np.stack(columns[:-1] if len(columns) > 1 else columns, axis=1)
 
+    @functools.cached_property
+    def children(self) -> dict[int, list[int]]:
+        """k -> the indices of the candidates it directly contains (built once per frame)."""
+        children: dict[int, list[int]] = defaultdict(list)
+        for child, par in self.parent.items():
+            children[par].append(child)
+        return children
+
     def mask(self, segment: int) -> tuple[np.ndarray, tuple[slice, ...]]:
         """The boolean mask of one candidate within its bounding box, and that box."""
         if segment not in self.segments.index:
             raise InputError(f"segment {segment} is not a candidate of frame {self.t}")
-        children: dict[int, list[int]] = defaultdict(list)
-        for child, par in self.parent.items():
-            children[par].append(child)
         members, todo = [], [int(segment) % ID_STRIDE]
         while todo:
             node = todo.pop()
             members.append(node)
-            todo.extend(children.get(node, ()))
+            todo.extend(self.children.get(node, ()))
         bbox = self.segments.at[segment, "bbox"]
         ndim = len(bbox) // 2
         box = tuple(slice(bbox[i], bbox[i + ndim]) for i in range(ndim))

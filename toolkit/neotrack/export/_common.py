@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
 
 from neotrack.errors import DatasetExistsError, InputError
 from neotrack.store import Store
@@ -33,3 +37,24 @@ def new_path(path: Path, overwrite: bool) -> Path:
     if path.exists() and not overwrite:
         raise DatasetExistsError(f"{path} exists: choose another path or --overwrite")
     return path
+
+
+def painted_frames(
+    masks: Any,
+    selected: Any,
+    n_frames: int,
+    frame_shape: tuple[int, ...],
+    values: str | None = None,
+    desc: str = "frames",
+    progress: bool = False,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(t, label image)`` for every frame, the selected segments painted with column ``values``
+    (default: their index k, the object id of that frame); one frame in memory at a time."""
+    by_frame = dict(tuple(selected.groupby("t")))
+    for t in tqdm(range(n_frames), desc=desc, unit="frame", disable=None if progress else True):
+        rows = by_frame.get(t)
+        if rows is None:
+            yield t, np.zeros(frame_shape, dtype=np.uint32)
+            continue
+        labels = None if values is None else rows[values].tolist()
+        yield t, masks.paint(rows.id.tolist(), labels, frame_shape)

@@ -11,11 +11,10 @@ import pandas as pd
 import tifffile
 from scipy import ndimage as ndi
 from scipy.optimize import linear_sum_assignment
-from tqdm.auto import tqdm
 
 from neotrack.candidates import CandidateMasks
 from neotrack.errors import InputError
-from neotrack.export._common import empty_folder, solved_dataset
+from neotrack.export._common import empty_folder, painted_frames, solved_dataset
 from neotrack.solve import assign_tracks
 from neotrack.store import Store, opened
 
@@ -66,13 +65,11 @@ def to_ctc(
             raise InputError(f"{dataset!r} has more than 65535 tracks: CTC masks are 16-bit")
         masks = CandidateMasks(st, dataset)
         digits = max(3, len(str(shape[0] - 1)))
-        by_frame = dict(tuple(selected.groupby("t")))
         lines = track_table(selected)
-        for t in tqdm(range(shape[0]), desc="CTC masks", unit="frame", disable=None if progress else True):
-            rows = by_frame.get(t)
-            frame = np.zeros(shape[1:], dtype=np.uint16)
-            if rows is not None:
-                frame = masks.paint(rows.id.tolist(), rows.track_id.tolist(), shape[1:]).astype(np.uint16)
+        for t, painted in painted_frames(
+            masks, selected, shape[0], shape[1:], "track_id", "CTC masks", progress
+        ):
+            frame = painted.astype(np.uint16)
             for _ in range(dilation):
                 frame = np.where(frame == 0, ndi.grey_dilation(frame, size=(3,) * frame.ndim), frame)
             alive = set(lines.L[(t >= lines.B) & (t <= lines.E)].tolist())

@@ -13,12 +13,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from neotrack.candidates import CandidateMasks
 from neotrack.config import Config
 from neotrack.errors import InputError
-from neotrack.export._common import empty_folder, solved_dataset
+from neotrack.export._common import empty_folder, painted_frames, solved_dataset
 from neotrack.store import ID_STRIDE, Store, opened
 
 log = logging.getLogger(__name__)
@@ -35,13 +34,14 @@ ENERGY_FORMAT = "lower energy -> higher confidence"
 
 
 def frame_events(
-    t: int, selected: pd.DataFrame, transitions: pd.DataFrame, last: int
+    t: int, selected: pd.DataFrame, transitions: pd.DataFrame, n_children: pd.Series, last: int
 ) -> dict[str, np.ndarray]:
-    """The events stored in file t: transitions t-1 -> t, tracks starting at t, ending at t-1."""
+    """The events stored in file t: transitions t-1 -> t, tracks starting at t, ending at t-1.
+
+    ``n_children``: successors per source segment (computed once for all frames)."""
     if t == 0:
         return {}
     into = transitions[transitions.target // ID_STRIDE == t]
-    n_children = transitions.groupby("source").size()
     moves = into[into.source.map(n_children) == 1]
     splits = into[into.source.map(n_children) == 2].sort_values("target").groupby("source").target.apply(list)
     here = selected.id[selected.t == t]
@@ -72,12 +72,12 @@ def to_h5_events(
         shape = tuple(int(s) for s in info["shape"])
         selected, transitions = st.read_solution(dataset)
         masks = CandidateMasks(st, dataset)
-        by_frame = dict(tuple(selected.groupby("t")))
-        for t in tqdm(range(shape[0]), desc="h5 events", unit="frame", disable=None if progress else True):
-            rows = by_frame.get(t)
-            ids = [] if rows is None else rows.id.tolist()
-            labels = masks.paint(ids, shape=shape[1:]) if ids else np.zeros(shape[1:], np.uint32)
-            _write_frame(out / f"{t:05d}.h5", labels, frame_events(t, selected, transitions, shape[0] - 1))
+        n_children = transitions.groupby("source").size()
+        for t, labels in painted_frames(
+            masks, selected, shape[0], shape[1:], desc="h5 events", progress=progress
+        ):
+            events = frame_events(t, selected, transitions, n_children, shape[0] - 1)
+            _write_frame(out / f"{t:05d}.h5", labels, events)
     log.info("wrote %d ilastik event files of %r to %s", shape[0], dataset, out)
     return out
 

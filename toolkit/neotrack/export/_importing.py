@@ -11,6 +11,7 @@ import pandas as pd
 
 from neotrack.candidates import segment
 from neotrack.config import Config
+from neotrack.datasets import lineage_links
 from neotrack.errors import InputError
 from neotrack.solve import assign_tracks
 from neotrack.store import Store, opened
@@ -54,13 +55,6 @@ def read_ctc(folder: str | Path) -> tuple[Path, pd.DataFrame]:
     raise InputError(f"{folder}: no res_track.txt or man_track.txt: not a CTC result or TRA folder")
 
 
-def ctc_transitions(lineage: pd.DataFrame) -> pd.DataFrame:
-    """Transitions t -> t+1 of a CTC lineage; a track's label is its objects' label in each frame."""
-    from neotrack.datasets import lineage_links
-
-    return lineage_links(lineage)
-
-
 def import_ctc(
     folder: str | Path,
     dataset: str,
@@ -81,11 +75,8 @@ def import_ctc(
         if overwrite and st.has_dataset(dataset):
             st.delete_dataset(dataset)
         result = segment(images, dataset=dataset, labels=masks, config=config, store=st)
-        store_lineage(st, dataset, ctc_transitions(lineage), str(Path(folder).resolve()))
+        store_lineage(st, dataset, lineage_links(lineage), str(Path(folder).resolve()))
         log.info(
             "imported %s as %r: %d objects, %d tracks", folder, dataset, result.n_candidates, len(lineage)
         )
         return result.n_candidates
-
-
-__all__ = ["ctc_transitions", "import_ctc", "read_ctc", "store_lineage"]

@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 import zarr
-from tqdm.auto import tqdm
 
 from neotrack.candidates import CandidateMasks
-from neotrack.export._common import new_path, solved_dataset
+from neotrack.export._common import new_path, painted_frames, solved_dataset
 from neotrack.export._tables import to_networkx
 from neotrack.store import Store, opened
 
@@ -37,8 +36,10 @@ def to_zarr(
             "values": "track_id",
             "voxel_size": info.get("voxel_size"),
         }
-        for t, rows in tqdm(selected.groupby("t"), desc="zarr labels", disable=None if progress else True):
-            out[int(t)] = masks.paint(rows.id.tolist(), rows.track_id.tolist(), shape[1:]).astype(np.int32)
+        for t, painted in painted_frames(
+            masks, selected, shape[0], shape[1:], "track_id", "zarr labels", progress
+        ):
+            out[t] = painted.astype(np.int32)
     return out
 
 

@@ -77,8 +77,9 @@ def sample_flow(field: zarr.Array, t: int, points: np.ndarray) -> np.ndarray:
     return np.stack([frame[a][tuple(index.T)] for a in range(frame.shape[0])], axis=1)
 
 
-def add_flow(dataset: str, flow: str | Path | zarr.Array, store: Store | None = None,
-             min_shift: float = 1.0) -> int:
+def add_flow(
+    dataset: str, flow: str | Path | zarr.Array, store: Store | None = None, min_shift: float = 1.0
+) -> int:
     """Store each candidate's displacement to the next frame (``shift_z/y/x``), sampled from a
     ``timelapse_flow`` field at its centroid; ``link`` then moves candidates by it.
 

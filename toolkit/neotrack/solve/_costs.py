@@ -9,6 +9,12 @@ from neotrack.config import TrackingConfig
 from neotrack.solve._problem import TrackingProblem
 
 
+def relative_areas(p: TrackingProblem) -> np.ndarray:
+    """Each segment's area over the window's median candidate area (what size weighting uses)."""
+    area = p.segments.area.to_numpy(dtype=float)
+    return area / float(np.median(area))
+
+
 def link_function(weights: np.ndarray, cfg: TrackingConfig) -> np.ndarray:
     """f(w) = sign(w) |w|^power + bias ("power") or w + bias ("identity").
 
@@ -24,8 +30,8 @@ def transitions(p: TrackingProblem, cfg: TrackingConfig) -> mip.LinExpr:
     ``size_weighted`` (else 1)."""
     coef = link_function(p.links.weight.to_numpy(dtype=float), cfg)
     if cfg.size_weighted and len(p.links):
-        area = p.segments.area.to_numpy(dtype=float)
-        coef = coef * np.sqrt(area[p.src] * area[p.dst]) / float(np.median(area))
+        size = relative_areas(p)
+        coef = coef * np.sqrt(size[p.src] * size[p.dst])
     return mip.xsum(float(c) * v for c, v in zip(coef, p.edge, strict=True))
 
 
@@ -71,6 +77,5 @@ def segments(p: TrackingProblem, cfg: TrackingConfig) -> mip.LinExpr:
     one, while each fragment's track still pays its own appearance and disappearance."""
     if not cfg.size_weighted or not len(p.segments):
         return cfg.segment_weight * mip.xsum(p.node)
-    area = p.segments.area.to_numpy(dtype=float)
-    coef = cfg.segment_weight * area / float(np.median(area))
+    coef = cfg.segment_weight * relative_areas(p)
     return mip.xsum(float(c) * v for c, v in zip(coef, p.node, strict=True))
