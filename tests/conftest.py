@@ -18,6 +18,14 @@ SHARED_DATA = Path(
 )
 
 
+@pytest.fixture(autouse=True)
+def working_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own pixel home (``NEOTRACK_WORKING_DIR``), so none writes into the checkout."""
+    folder = tmp_path / "working-dir"
+    monkeypatch.setenv("NEOTRACK_WORKING_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServerSettings]:
     """The local Neo4j of the environment's settings; started (and stopped) here if not running."""

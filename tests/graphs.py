@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from neotrack.store import Store, segment_id
+from neotrack.store import Stage, Store, segment_id
 
 Seg = tuple[int, int, float, float, int]
 Link = tuple[tuple[int, int], tuple[int, int], float]
@@ -28,25 +28,29 @@ def store_graph(
 ) -> None:
     n_frames = max(s[0] for s in segments) + 1
     store.create_dataset(dataset, overwrite=True, ndim=2, shape=[n_frames, *shape], voxel_size=[1, 1])
-    store.write_segments(
-        dataset,
-        pd.DataFrame(
-            [(sid(t, k), t, y, x, area) for t, k, y, x, area in segments],
-            columns=["id", "t", "y", "x", "area"],
-        ),
-    )
-    if links:
-        store.write_links(
+    with store.writing(dataset, "test"):
+        store.begin_stage(dataset, Stage.SEGMENT)
+        store.write_segments(
             dataset,
             pd.DataFrame(
-                [(sid(*a), sid(*b), w) for a, b, w in links], columns=["source", "target", "weight"]
+                [(sid(t, k), t, y, x, area) for t, k, y, x, area in segments],
+                columns=["id", "t", "y", "x", "area"],
             ),
         )
-    if hierarchy:
-        store.write_hierarchy(
-            dataset, pd.DataFrame([(sid(*p), sid(*c)) for p, c in hierarchy], columns=["parent", "child"])
-        )
-    store.update_dataset(dataset, n_links=len(links))
+        if hierarchy:
+            store.write_hierarchy(
+                dataset, pd.DataFrame([(sid(*p), sid(*c)) for p, c in hierarchy], columns=["parent", "child"])
+            )
+        store.finish_stage(dataset, Stage.SEGMENT)
+        store.begin_stage(dataset, Stage.LINK)
+        if links:
+            store.write_links(
+                dataset,
+                pd.DataFrame(
+                    [(sid(*a), sid(*b), w) for a, b, w in links], columns=["source", "target", "weight"]
+                ),
+            )
+        store.finish_stage(dataset, Stage.LINK, count=len(links))
 
 
 def solution(store: Store, dataset: str) -> tuple[set[int], set[tuple[int, int]], pd.DataFrame]:

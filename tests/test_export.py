@@ -93,7 +93,7 @@ def test_h5_round_trip_gives_the_same_lineages(store: Store, solved: str, tmp_pa
         assert (
             a.divisions().drop(columns="parent_segment").equals(b.divisions().drop(columns="parent_segment"))
         )
-        with pytest.raises(DatasetExistsError, match="not empty"):
+        with pytest.raises(DatasetExistsError, match="previous result"):
             to_h5_events(solved, tmp_path / "h5", store)
     finally:
         if store.has_dataset(back):

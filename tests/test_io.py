@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -20,7 +21,7 @@ MOVIE = np.arange(4 * 6 * 8, dtype=np.uint16).reshape(4, 6, 8)
 
 def test_ctc_tiff_folder_reads_frames_in_numeric_order(tmp_path: Path) -> None:
     for t in range(4):  # t10 must come after t9, not after t1
-        tifffile.imwrite(tmp_path / f"t{[0, 1, 9, 10][t]}.tif", MOVIE[t])
+        tifffile.imwrite(tmp_path / f"t{[8, 9, 10, 11][t]}.tif", MOVIE[t])
     source = open_images(tmp_path)
     assert source.shape == (4, 6, 8) and source.dtype == np.uint16
     assert np.array_equal(source.frame(3), MOVIE[3])
@@ -89,6 +90,71 @@ def test_nan_and_shape_changes_name_the_frame(tmp_path: Path) -> None:
     source = open_images(tmp_path)
     with pytest.raises(InputError, match=r"t001\.tif: frame has shape \(5, 4\), expected \(4, 4\)"):
         source.frame(1)
+
+
+def test_fingerprints_of_tiff_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, offset in (("a", 0), ("b", 1)):  # same shape, different pixels
+        (tmp_path / name).mkdir()
+        for t in range(4):
+            tifffile.imwrite(tmp_path / name / f"t{t:03d}.tif", MOVIE[t] + offset)
+    a = open_images(tmp_path / "a").fingerprint()
+    assert len(a) == 32 and int(a, 16) >= 0
+    assert a != open_images(tmp_path / "b").fingerprint()
+    assert a == open_images(tmp_path / "a").fingerprint()
+    monkeypatch.chdir(tmp_path)  # a relative path names the same input
+    assert a == open_images("a").fingerprint()
+    stat = (tmp_path / "a" / "t002.tif").stat()
+    os.utime(tmp_path / "a" / "t002.tif", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    touched = open_images(tmp_path / "a").fingerprint()
+    assert touched != a
+    tifffile.imwrite(tmp_path / "a" / "t001.tif", MOVIE[1] + 7, compression="zlib")
+    assert open_images(tmp_path / "a").fingerprint() not in (a, touched)
+
+
+def test_fingerprints_of_arrays_follow_their_content() -> None:
+    movie = MOVIE.copy()
+    first = open_images(movie).fingerprint()
+    assert first == open_images(MOVIE.copy()).fingerprint()
+    assert first == open_images(np.asfortranarray(MOVIE)).fingerprint()
+    movie[2, 3, 4] += 1
+    assert open_images(movie).fingerprint() != first
+    assert open_images(MOVIE, axes="tyx").fingerprint() == first
+    assert open_images(MOVIE.astype(np.int32)).fingerprint() != first
+    assert open_images(MOVIE[..., None], axes="tyxc").fingerprint() != first
+    lazy = zarr.array(MOVIE)  # not numpy: frames 0, middle and last are hashed
+    assert open_images(lazy).fingerprint() == open_images(zarr.array(MOVIE)).fingerprint()
+    changed = zarr.array(MOVIE)
+    changed[3, 0, 0] = 0
+    assert open_images(changed).fingerprint() != open_images(lazy).fingerprint()
+
+
+def test_fingerprints_of_files_follow_the_file_and_sources_stay_picklable(tmp_path: Path) -> None:
+    tifffile.imwrite(tmp_path / "stack.tif", MOVIE, photometric="minisblack", metadata={"axes": "TYX"})
+    np.save(tmp_path / "movie.npy", MOVIE)
+    zarr.save_array(str(tmp_path / "v3.zarr"), MOVIE, zarr_format=3)
+    zarr.save_group(str(tmp_path / "group.zarr"), raw=MOVIE, other=MOVIE)
+    with h5py.File(tmp_path / "movie.h5", "w") as f:
+        f.create_dataset("data", data=MOVIE)
+    (tmp_path / "01").mkdir()
+    for t in range(4):
+        tifffile.imwrite(tmp_path / "01" / f"t{t:03d}.tif", MOVIE[t])
+    targets = ["stack.tif", "movie.npy", "v3.zarr", "group.zarr/raw", "movie.h5", "01"]
+    prints = {}
+    for target in targets:
+        source = open_images(str(tmp_path / target))
+        again = pickle.loads(pickle.dumps(source))
+        assert np.array_equal(again.frame(3), MOVIE[3]), target
+        assert again.fingerprint() == source.fingerprint() == open_images(tmp_path / target).fingerprint()
+        prints[target] = source.fingerprint()
+    assert len(set(prints.values())) == len(targets)
+    assert open_images(tmp_path / "group.zarr/other").fingerprint() != prints["group.zarr/raw"]
+    for target in ("stack.tif", "movie.npy", "movie.h5", "v3.zarr/c/0/0/0", "group.zarr/raw/zarr.json"):
+        path = tmp_path / target
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    for target in targets[:-1]:
+        assert open_images(tmp_path / target).fingerprint() != prints[target], target
+    assert open_images(tmp_path / "01").fingerprint() == prints["01"]
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -6,6 +6,7 @@ README blocks marked ```python are run; blocks marked ```py are fragments.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ def test_readme_segment_example_runs(store: Store, tmp_path: Path, monkeypatch: 
     block = next(b for b in _blocks() if "segment(" in b).replace("../shared/data", str(SHARED_DATA))
     result = run_example(block, "sim", store, tmp_path, monkeypatch)
     assert result["result"].n_frames == 65 and result["mask"].sum() > 0
-    assert (tmp_path / "sim.zarr").exists()
+    masks = result["result"].leaves_path  # <pixel home>/<dataset id>/masks.zarr, never the current dir
+    assert masks.parent.parent == Path(os.environ["NEOTRACK_WORKING_DIR"]).resolve()
+    assert not list(tmp_path.glob("*.zarr"))
 
 
 def test_notebook_code_cells_run(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

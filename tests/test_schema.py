@@ -25,12 +25,12 @@ def test_applying_the_schema_twice_changes_nothing(store: Store) -> None:
     assert store.apply_schema() == 0
     assert _schema_state(store) == before
     names = {row[0] for row in before[0]} | {row[0] for row in before[1]}
-    assert {"dataset_name", "segment_key", "segment_time", "segment_track"} <= names
+    assert {"dataset_name", "segment_key", "segment_time", "segment_track", "store_key"} <= names
 
 
 def test_schema_file_is_what_the_toolkit_applies() -> None:
     assert (SCHEMA_DIR / "constraints.cypher").read_text() == schema_cypher()
-    assert len(SCHEMA_STATEMENTS) == 4
+    assert len(SCHEMA_STATEMENTS) == 5
 
 
 def test_graph_model_document_names_the_whole_vocabulary() -> None:

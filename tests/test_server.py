@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import free_port
+from neotrack.cli import main
 from neotrack.errors import AuthenticationError, ServerError
 from neotrack.server import ServerSettings, start, status, stop
 from neotrack.store import Store
@@ -52,6 +54,29 @@ def test_stop_then_start_again_keeps_data(private_server: ServerSettings) -> Non
     start(private_server)
     with Store(uri=private_server.uri) as store:
         assert store.dataset("kept")["source"] == "x"
+
+
+def test_running_server_is_reported_at_the_port_it_runs_on(private_server: ServerSettings) -> None:
+    first = start(private_server)
+    elsewhere = private_server.model_copy(update={"port": free_port()})
+    assert status(elsewhere).uri == first.uri == private_server.uri
+    args = ["--data-dir", str(private_server.data_dir), "--port", str(elsewhere.port)]
+
+    shown = CliRunner().invoke(main, ["db", "status", *args])
+    assert shown.exit_code == 0
+    assert shown.stdout.startswith(f"running at {private_server.uri}, pid {first.pid}, answering")
+
+    again = CliRunner().invoke(main, ["db", "start", *args])
+    assert again.exit_code == 0
+    assert again.stdout.strip() == private_server.uri
+    assert f"already runs at {private_server.uri} (pid {first.pid}), not at {elsewhere.uri}" in again.stderr
+    assert status(private_server).pid == first.pid
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", elsewhere.port))  # no second server took the other port
+
+    private_server.pid_file.write_text(f"{first.pid}\n")  # written before host and port were recorded
+    assert status(private_server).running
+    assert status(elsewhere).uri == elsewhere.uri  # all it can go by
 
 
 def test_taken_port_is_one_clear_line(private_server: ServerSettings) -> None:

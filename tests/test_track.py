@@ -104,8 +104,8 @@ def test_export_refuses_an_unsolved_dataset(store: Store, name: str, tmp_path: P
         to_ctc(name, tmp_path / "out", store)
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "x").write_text("keep me")
-    store.update_dataset(name, solve_finished="now")
-    with pytest.raises(DatasetExistsError, match="not empty"):
+    store.update_dataset(name, solve_status="done")
+    with pytest.raises(DatasetExistsError, match="x, which neotrack did not write"):
         to_ctc(name, tmp_path / "busy", store)
     assert (tmp_path / "busy" / "x").read_text() == "keep me"
 

@@ -27,17 +27,16 @@ class DemoResult:
     scores: dict[str, float]
 
 
-def demo_config(working_dir: Path) -> Config:
+def demo_config() -> Config:
     """Settings for the generated nuclei (radius ~8 px, area ~200 px)."""
     config = Config()
-    config.data.working_dir = working_dir
     config.segmentation.min_area, config.segmentation.max_area = 60, 600
     return config
 
 
 def demo(
     store: Store,
-    out_dir: str | Path = "neotrack-demo",
+    out_dir: str | Path,
     dataset: str = "demo",
     n_frames: int = 30,
     seed: int = 0,
@@ -45,13 +44,14 @@ def demo(
     """Simulate a 2D+t scene with known lineages, track it end to end, score and query it.
 
     Writes ``out_dir/01`` (raw TIFFs), ``out_dir/01_GT`` (ground truth), ``out_dir/01_RES`` (the
-    CTC result) and ``out_dir/demo.zarr`` (candidate masks). Scores (TRA, DET, LNK) need
+    CTC result); candidate masks go to the store's data home. The CTC folders are replaced if a
+    previous demo left them there. Scores (TRA, DET, LNK) need
     py-ctcmetrics (the ``dev`` extra); without it they are left out.
     """
     out = Path(out_dir)
     scene = simulate(n_frames=n_frames, shape=(256, 256), n_cells=12, division_rate=0.04, seed=seed)
     raw = write_ctc(scene, out)
-    result = track(raw, out / "01_RES", config=demo_config(out), dataset=dataset, store=store, overwrite=True)
+    result = track(raw, out / "01_RES", config=demo_config(), dataset=dataset, store=store, overwrite=True)
     divisions = Lineage(store, dataset).divisions()
     return DemoResult(result, raw, scene.n_divisions, divisions, _scores(out))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "DatabaseUnavailableError",
+    "DatasetBusyError",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "InputError",
@@ -53,6 +54,10 @@ class DatasetNotFoundError(StoreError, KeyError):
 
 class DatasetExistsError(StoreError):
     """A dataset of that name is stored already (pass overwrite=True to replace it)."""
+
+
+class DatasetBusyError(StoreError):
+    """Another run is writing this dataset (its write lock is held); nothing was written."""
 
 
 class SolveError(NeotrackError):

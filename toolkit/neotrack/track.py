@@ -11,7 +11,9 @@ from typing import Any
 
 from neotrack.candidates import SegmentResult, segment
 from neotrack.config import Config
+from neotrack.errors import InputError
 from neotrack.export import to_ctc
+from neotrack.export._common import CTC_FILES, check_output_folder
 from neotrack.flow import add_flow, timelapse_flow
 from neotrack.linking import LinkResult, estimate_shifts, link
 from neotrack.solve import SolveResult, solve
@@ -54,47 +56,69 @@ def track(
 
     ``labels`` (a folder or array of label images of the same frames) replaces the segmentation:
     its labels are the candidates. The dataset name defaults to one derived from the input path;
-    ``overwrite`` replaces a dataset of that name (and the output folder). ``flow`` estimates the
-    flow field of the images (``[flow]`` settings; ``<working_dir>/<dataset>.flow.zarr``) and moves
-    every candidate by it before linking, to follow fast cells.
+    ``overwrite`` replaces a dataset of that name, and a previous CTC result in ``out_dir`` (and
+    nothing else there). ``flow`` estimates the flow field of the images (``[flow]`` settings;
+    ``flow.zarr`` in the dataset's pixel folder) and moves every candidate by it before linking, to
+    follow fast cells. The output folder is checked before any work starts.
     """
     config = config or Config()
     name = dataset or dataset_name(images if images is not None else labels)
-    with opened(store) as store:
-        seconds: dict[str, float] = {}
-        if overwrite and store.has_dataset(name):
-            store.delete_dataset(name)
+    inputs = [p for p in (images, labels) if isinstance(p, str | Path)]
+    out = Path(out_dir)
+    check_output_folder(out, CTC_FILES, overwrite, inputs)
+    with opened(store) as store, store.writing(name, "track", create={}) as created:
+        try:
+            return _track(store, name, images, labels, out, config, overwrite, progress, flow)
+        except InputError:
+            if created:
+                store.delete_dataset(name)
+            raise
+
+
+def _track(
+    store: Store,
+    name: str,
+    images: Any,
+    labels: Any,
+    out: Path,
+    config: Config,
+    overwrite: bool,
+    progress: bool,
+    flow: bool,
+) -> TrackResult:
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    segmented = segment(
+        images,
+        dataset=name,
+        config=config,
+        labels=labels,
+        store=store,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    seconds["segment"] = time.perf_counter() - t0
+    if flow:
         t0 = time.perf_counter()
-        segmented = segment(
-            images, dataset=name, config=config, labels=labels, store=store, progress=progress
-        )
-        seconds["segment"] = time.perf_counter() - t0
-        if flow:
-            t0 = time.perf_counter()
-            field_path = segmented.leaves_path.with_suffix(".flow.zarr")
-            timelapse_flow(
-                images if images is not None else labels,
-                field_path,
-                config,
-                overwrite=True,
-                progress=progress,
-            )
-            add_flow(name, field_path, store, config.flow.min_shift)
-            seconds["flow"] = time.perf_counter() - t0
+        field_path = store.pixels(name) / "flow.zarr"
+        source = images if images is not None else labels
+        timelapse_flow(source, field_path, config, overwrite=True, progress=progress)
+        add_flow(name, field_path, store, config.flow.min_shift)
+        seconds["flow"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    linked = link(name, config, store, overwrite=True, progress=progress)
+    seconds["link"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    solved = solve(name, config, store, progress=progress)
+    seconds["solve"] = time.perf_counter() - t0
+    for _ in range(config.linking.motion_passes):
         t0 = time.perf_counter()
-        linked = link(name, config, store, progress=progress)
-        seconds["link"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        estimate_shifts(store, name, config.linking.motion_neighbors)
+        linked = link(name, config, store, overwrite=True, progress=progress)
         solved = solve(name, config, store, progress=progress)
-        seconds["solve"] = time.perf_counter() - t0
-        for _ in range(config.linking.motion_passes):
-            t0 = time.perf_counter()
-            estimate_shifts(store, name, config.linking.motion_neighbors)
-            linked = link(name, config, store, overwrite=True, progress=progress)
-            solved = solve(name, config, store, progress=progress)
-            seconds["motion passes"] = seconds.get("motion passes", 0.0) + time.perf_counter() - t0
-        t0 = time.perf_counter()
-        out = to_ctc(name, out_dir, store, overwrite=overwrite, progress=progress)
-        seconds["export"] = time.perf_counter() - t0
-        log.info("tracked %r: %s", name, ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
-        return TrackResult(name, out, segmented, linked, solved, seconds)
+        seconds["motion passes"] = seconds.get("motion passes", 0.0) + time.perf_counter() - t0
+    t0 = time.perf_counter()
+    written = to_ctc(name, out, store, overwrite=overwrite, progress=progress)
+    seconds["export"] = time.perf_counter() - t0
+    log.info("tracked %r: %s", name, ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
+    return TrackResult(name, written, segmented, linked, solved, seconds)

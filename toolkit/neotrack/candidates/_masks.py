@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -19,12 +18,24 @@ import pandas as pd
 import zarr
 
 from neotrack.errors import InputError
-from neotrack.store import ID_STRIDE, Store
+from neotrack.store import ID_STRIDE, DatasetInfo, Stage, Store
+
+MASKS = "masks.zarr"
+"""The leaves image's zarr group, in the dataset's pixel folder (``Store.pixels``)."""
 
 
-def leaves_path(working_dir: Path, dataset: str) -> Path:
-    """``<working_dir>/<dataset>.zarr``, with characters unsafe in file names replaced."""
-    return Path(working_dir) / (re.sub(r"[^A-Za-z0-9._-]", "_", dataset) + ".zarr")
+def check_masks_owner(path: Path, info: DatasetInfo) -> None:
+    """Refuse masks whose zarr attributes name another dataset id than the graph's."""
+    try:
+        meta = dict(zarr.open_group(str(path), mode="r").attrs.get("neotrack", {}))  # type: ignore[arg-type]
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        raise InputError(f"{path}: not readable candidate masks ({exc})") from None
+    if meta.get("dataset_uid") != info.uid:
+        raise InputError(
+            f"{path} holds the masks of dataset id {meta.get('dataset_uid')}, but dataset "
+            f"{info.name!r} has id {info.uid}: the graph and its pixels disagree; segment it again "
+            "with --overwrite"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,11 +89,12 @@ class CandidateMasks:
     """
 
     def __init__(self, store: Store, dataset: str) -> None:
-        info = store.dataset(dataset)
-        if "leaves_path" not in info:
-            raise InputError(f"dataset {dataset!r} has no candidate masks: run `neotrack segment` first")
+        info = store.info(dataset)
+        info.require(Stage.SEGMENT)
+        path = store.pixels(dataset) / MASKS
+        check_masks_owner(path, info)
         self.store, self.dataset = store, dataset
-        self.leaves = zarr.open_array(str(Path(info["leaves_path"]) / "leaves"), mode="r")
+        self.leaves = zarr.open_array(str(path / "leaves"), mode="r")
         self.frame = lru_cache(maxsize=4)(self._load_frame)
         keys = store.segment_properties(dataset)
         self.features = [f for f in _FEATURES if f in keys]  # intensities need raw images

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,12 @@ import zarr
 from neotrack._parallel import map_frames
 from neotrack.candidates._hierarchy import FrameCandidates, frame_candidates
 from neotrack.candidates._labels import label_candidates
-from neotrack.candidates._masks import leaves_path
+from neotrack.candidates._masks import MASKS, check_masks_owner
 from neotrack.config import Config
 from neotrack.errors import DatasetExistsError, InputError
 from neotrack.imgproc import Inputs
-from neotrack.store import Store, opened
+from neotrack.store import DatasetInfo, Stage, Store, opened
+from neotrack.store._pixels import check_outside
 
 log = logging.getLogger(__name__)
 
@@ -74,132 +75,176 @@ def segment(
     path (TIFF folder or stack, zarr, HDF5) or an array.
 
     Candidates and their hierarchy go to Neo4j; the leaves image that rebuilds their masks to
-    ``<data.working_dir>/<dataset>.zarr``. An interrupted run resumes where it stopped when run
-    again with the same config; ``overwrite=True`` replaces this dataset's candidates (and what
-    depends on them). Bad input raises :class:`~neotrack.errors.InputError`; a run that created the
-    dataset then removes it again, so nothing is left half-written.
+    ``masks.zarr`` in the dataset's pixel folder (``<data home>/<dataset id>/``; ``data.working_dir``
+    or ``NEOTRACK_WORKING_DIR`` choose another home). An interrupted run resumes where it stopped
+    when run again with the same inputs and segmentation settings; ``overwrite=True`` replaces this
+    dataset's candidates and what depends on them (links, solution). Bad input raises
+    :class:`~neotrack.errors.InputError` and leaves what was stored before as it was.
     """
     config = config or Config()
     inputs = Inputs.open(config, images=images, foreground=foreground, boundaries=boundaries, labels=labels)
+    paths = [p for p in (images, foreground, boundaries, *_as_list(labels)) if p is not None]
     with opened(store) as opened_store:
+        check_outside(opened_store.pixel_home(config.data.working_dir), paths, "the working dir")
         return _segment(opened_store, dataset, inputs, config, overwrite, progress)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [] if value is None else [value]
+
+
+def settings_fingerprint(config: Config) -> str:
+    """The settings that change a segmentation, as canonical JSON (not workers, paths, later steps)."""
+    data = config.data.model_dump(mode="json", include={"voxel_size", "axes", "channel", "internal_path"})
+    parts = {
+        "data": data,
+        "preprocessing": config.preprocessing.model_dump(mode="json"),
+        "segmentation": config.segmentation.model_dump(mode="json"),
+    }
+    return json.dumps(parts, sort_keys=True, separators=(",", ":"))
 
 
 def _segment(
     store: Store, dataset: str, inputs: Inputs, config: Config, overwrite: bool, progress: bool
 ) -> SegmentResult:
     n_frames = inputs.shape[0]
-    path = leaves_path(config.data.working_dir, dataset).resolve()
-    start, created = _prepare(store, dataset, inputs, config, path, overwrite)
-    leaves = _leaves_array(path, inputs.shape, fresh=start == 0)
-    pending: list[FrameCandidates] = []
-    counts = {"candidates": 0, "write_s": 0.0}
-
-    def flush() -> None:
-        if not pending:
-            return
-        t0 = time.perf_counter()
-        segments = pd.concat([fc.segments for fc in pending], ignore_index=True)
-        hierarchy = pd.concat([fc.hierarchy for fc in pending], ignore_index=True)
-        if len(segments):
-            store.write_segments(dataset, segments)
-        if len(hierarchy):
-            store.write_hierarchy(dataset, hierarchy)
-        store.update_dataset(dataset, segment_next_frame=pending[-1].t + 1)
-        counts["candidates"] += len(segments)
-        counts["write_s"] += time.perf_counter() - t0
-        pending.clear()
-
-    t_run = time.perf_counter()
-    try:
-        rows = 0
-        for t, found in map_frames(
-            _frame_task, inputs, list(range(start, n_frames)), config.data.n_workers, "segmenting", progress
-        ):
-            leaves[t] = found.leaves
-            if found.segments.empty:
-                log.info("frame %d: no candidates (empty foreground)", t)
-            pending.append(found)
-            rows += len(found.segments)
-            if rows >= store.batch_size:
-                flush()
-                rows = 0
-        flush()
-    except InputError:
-        if created:
-            log.info("removing dataset %r again: its input is bad", dataset)
-            store.delete_dataset(dataset)
-            shutil.rmtree(path, ignore_errors=True)
-        raise
-    total = time.perf_counter() - t_run
-    n_candidates = store.time_range(dataset)[2]
-    store.update_dataset(dataset, segment_finished=True, n_candidates=n_candidates)
+    identity: dict[str, Any] = {
+        "ndim": len(inputs.shape) - 1,
+        "shape": list(inputs.shape),
+        "voxel_size": list(config.data.voxel_size or [1.0] * (len(inputs.shape) - 1)),
+        "source": "; ".join(s.name for s in inputs.sources),
+    }
+    settings = settings_fingerprint(config)
+    fingerprint = "; ".join(s.fingerprint() for s in inputs.sources)
+    with store.writing(dataset, Stage.SEGMENT, create=identity) as created:
+        start = _start_frame(store, dataset, inputs, settings, fingerprint, created, overwrite)
+        if start == 0:
+            store.update_dataset(dataset, **identity)
+            store.begin_stage(dataset, Stage.SEGMENT, config=settings, inputs=fingerprint, next_frame=0)
+            path = store.new_pixels(dataset, config.data.working_dir) / MASKS
+        else:
+            store.begin_stage(dataset, Stage.SEGMENT, resume_at=start)
+            path = store.pixels(dataset) / MASKS
+        leaves = _leaves_array(path, inputs.shape, store.info(dataset), fresh=start == 0)
+        try:
+            compute_s, write_s = _run_frames(store, dataset, inputs, config, leaves, start, progress)
+        except InputError:
+            if created:
+                log.info("removing dataset %r again: its input is bad", dataset)
+                store.delete_dataset(dataset)
+            raise
+        n_candidates = store.time_range(dataset)[2]
+        store.finish_stage(dataset, Stage.SEGMENT, candidates=n_candidates, next_frame=n_frames)
     log.info(
         "segmented %d frames of %r: %d candidates (%.1f per frame), %.1f s (%.1f s writing)",
         n_frames - start,
         dataset,
         n_candidates,
         n_candidates / max(n_frames, 1),
-        total,
-        counts["write_s"],
+        compute_s + write_s,
+        write_s,
     )
-    return SegmentResult(
-        dataset, n_frames, n_candidates, path, start, total - counts["write_s"], counts["write_s"]
-    )
+    return SegmentResult(dataset, n_frames, n_candidates, path, start, compute_s, write_s)
 
 
-def _prepare(
-    store: Store, dataset: str, inputs: Inputs, config: Config, path: Path, overwrite: bool
-) -> tuple[int, bool]:
-    """Create, reset or resume the dataset; returns (first frame to do, created by this run)."""
-    from neotrack import __version__
+def _run_frames(
+    store: Store, dataset: str, inputs: Inputs, config: Config, leaves: zarr.Array, start: int, progress: bool
+) -> tuple[float, float]:
+    """Segment frames ``start`` ... into the graph and ``leaves``; (compute, write) seconds."""
+    pending: list[FrameCandidates] = []
+    write_s = 0.0
 
-    attrs: dict[str, Any] = {
-        "ndim": len(inputs.shape) - 1,
-        "shape": list(inputs.shape),
-        "voxel_size": list(config.data.voxel_size or [1.0] * (len(inputs.shape) - 1)),
-        "source": "; ".join(s.name for s in inputs.sources),
-        "leaves_path": str(path),
-        "segment_config": config.to_json(),
-        "segment_version": __version__,
-    }
-    if not store.has_dataset(dataset):
-        store.create_dataset(dataset, segment_next_frame=0, segment_finished=False, **attrs)
-        return 0, True
-    info = store.dataset(dataset)
+    def flush() -> None:
+        nonlocal write_s
+        if not pending:
+            return
+        t0 = time.perf_counter()
+        segments = pd.concat([fc.segments for fc in pending], ignore_index=True)
+        hierarchy = pd.concat([fc.hierarchy for fc in pending], ignore_index=True)
+        store.write_segments(dataset, segments)
+        store.write_hierarchy(dataset, hierarchy)
+        store.update_dataset(dataset, segment_next_frame=pending[-1].t + 1)
+        write_s += time.perf_counter() - t0
+        pending.clear()
+
+    t_run = time.perf_counter()
+    rows = 0
+    frames = list(range(start, inputs.shape[0]))
+    for t, found in map_frames(_frame_task, inputs, frames, config.data.n_workers, "segmenting", progress):
+        leaves[t] = found.leaves
+        if found.segments.empty:
+            log.info("frame %d: no candidates (empty foreground)", t)
+        pending.append(found)
+        rows += len(found.segments)
+        if rows >= store.batch_size:
+            flush()
+            rows = 0
+    flush()
+    return time.perf_counter() - t_run - write_s, write_s
+
+
+def _start_frame(
+    store: Store,
+    dataset: str,
+    inputs: Inputs,
+    settings: str,
+    fingerprint: str,
+    created: bool,
+    overwrite: bool,
+) -> int:
+    """The first frame to segment: 0 for a new or replaced dataset, else where a cut run stopped."""
+    if created:
+        return 0
+    info = store.info(dataset)
     n_stored = store.time_range(dataset)[2]
     if overwrite:
-        deleted = store.delete_segments(dataset)
-        shutil.rmtree(path, ignore_errors=True)
-        store.update_dataset(dataset, segment_next_frame=0, segment_finished=False, **attrs)
-        log.info("overwriting dataset %r: removed its %d candidates", dataset, deleted)
-        return 0, False
-    if "segment_next_frame" not in info:
+        if n_stored:  # every frame must be readable before the stored candidates are dropped
+            _check_frames(inputs)
+            log.info("overwriting dataset %r: removing its %d candidates", dataset, n_stored)
+        return 0
+    state = info.segment
+    if state.status is None:
         if n_stored:
             raise DatasetExistsError(
                 f"dataset {dataset!r} holds {n_stored} segments that `segment` did not make: "
                 "choose another name, or replace them with --overwrite"
             )
-        store.update_dataset(dataset, segment_next_frame=0, segment_finished=False, **attrs)
-        return 0, False
-    if info.get("segment_finished"):
+        return 0
+    if state.done:
         raise DatasetExistsError(
             f"dataset {dataset!r} is segmented already ({n_stored} candidates): "
             "replace its candidates with --overwrite, or choose another name"
         )
-    if info.get("segment_config") != attrs["segment_config"] or info.get("shape") != attrs["shape"]:
-        raise InputError(
-            f"dataset {dataset!r} was partly segmented with other settings or inputs: resume with "
-            "the same config and images, or start again with --overwrite"
+    differs = [
+        what
+        for what, ok in (
+            ("the input files", state.inputs == fingerprint and list(info.shape or ()) == list(inputs.shape)),
+            ("the segmentation settings", state.config == settings),
         )
-    start = int(info["segment_next_frame"])
-    stale = store.delete_segments(dataset, start)  # a batch cut short by the interruption
-    log.info("resuming dataset %r at frame %d (removed %d partial candidates)", dataset, start, stale)
-    return start, False
+        if not ok
+    ]
+    if differs:
+        raise InputError(
+            f"dataset {dataset!r} was partly segmented, but {' and '.join(differs)} changed since: "
+            "resume with the same inputs and settings, or start again with --overwrite"
+        )
+    start = int(state.next_frame or 0)
+    log.info("resuming dataset %r at frame %d", dataset, start)
+    return start
 
 
-def _leaves_array(path: Path, shape: tuple[int, ...], fresh: bool) -> zarr.Array:
+def _check_frames(inputs: Inputs) -> None:
+    """Read every frame of every source once (each read checks shape, values, readability)."""
+    for source in inputs.sources:
+        for t in range(len(source)):
+            source.frame(t)
+
+
+def _leaves_array(path: Path, shape: tuple[int, ...], info: DatasetInfo, fresh: bool) -> zarr.Array:
+    """The leaves image in the dataset's own pixel folder; its group records the dataset's id."""
     if fresh or not (path / "leaves").exists():
         group = zarr.open_group(str(path), mode="w")
+        group.attrs["neotrack"] = {"dataset": info.name, "dataset_uid": info.uid}
         return group.create_array("leaves", shape=shape, dtype="uint32", chunks=(1, *shape[1:]), fill_value=0)
+    check_masks_owner(path, info)
     return zarr.open_array(str(path / "leaves"), mode="r+")

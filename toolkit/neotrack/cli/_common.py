@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -43,6 +44,16 @@ def config_option(func: F) -> F:
         callback=_load_config,
         metavar="TOML",
         help="Settings file ([data], [preprocessing], [segmentation] ...); see `neotrack config`.",
+    )(func)
+
+
+def working_dir_option(func: F) -> F:
+    """``--working-dir``: where the run's pixel outputs (candidate masks, flow fields) go."""
+    return click.option(
+        "--working-dir",
+        type=click.Path(path_type=Path),
+        help="Folder for pixel outputs such as candidate masks [data.working_dir; env "
+        "NEOTRACK_WORKING_DIR; default: the store's data home, next to the local server's data].",
     )(func)
 
 

@@ -15,16 +15,15 @@ from neotrack.cli._common import one_line_errors, uri_option
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
-    default=Path("neotrack-demo"),
-    show_default=True,
-    help="Where images and results go.",
+    default=None,
+    help="Where images and results go [<user data dir>/neotrack/demo, e.g. ~/.local/share/neotrack/demo].",
 )
 @click.option("--dataset", default="demo", show_default=True)
 @click.option("--frames", type=int, default=30, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @uri_option
 @one_line_errors
-def demo(out_dir: Path, dataset: str, frames: int, seed: int, uri: str | None) -> None:
+def demo(out_dir: Path | None, dataset: str, frames: int, seed: int, uri: str | None) -> None:
     """Generate a 2D+t time-lapse with known lineages, track it, and query the lineages.
 
     Without --uri the local Neo4j is started (and built, the first time).
@@ -35,6 +34,10 @@ def demo(out_dir: Path, dataset: str, frames: int, seed: int, uri: str | None) -
 
     if uri is None:
         uri = server.start().uri
+    if out_dir is None:
+        from neotrack.store._pixels import user_data_dir
+
+        out_dir = user_data_dir() / "demo"
     with Store(uri=uri) as store:
         r = run_demo(store, out_dir, dataset=dataset, n_frames=frames, seed=seed)
     t = r.tracked

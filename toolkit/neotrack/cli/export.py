@@ -100,10 +100,10 @@ def csv(dataset: str, out_dir: Path, overwrite: bool, uri: str | None) -> None:
 def napari(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> None:
     """A napari tracks table (the parent graph as a parent_track_id column)."""
     from neotrack.export import to_napari
-    from neotrack.export._common import new_path
+    from neotrack.export._common import dataset_inputs, new_path, solved_dataset
 
-    new_path(out_file, overwrite)
     with open_store(uri) as store:
+        new_path(out_file, overwrite, inputs=dataset_inputs(store, solved_dataset(store, dataset)))
         tracks, graph = to_napari(dataset, store)
     parent = {k: v[0] for k, v in graph.items()}
     tracks.assign(parent_track_id=tracks.track_id.map(parent).fillna(0).astype(int)).to_csv(
@@ -123,10 +123,10 @@ def networkx(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> 
     import networkx as nx
 
     from neotrack.export import to_networkx
-    from neotrack.export._common import new_path
+    from neotrack.export._common import dataset_inputs, new_path, solved_dataset
 
-    new_path(out_file, overwrite)
     with open_store(uri) as store:
+        new_path(out_file, overwrite, inputs=dataset_inputs(store, solved_dataset(store, dataset)))
         nx.write_graphml(to_networkx(dataset, store), out_file)
     click.echo(f"wrote {out_file}")
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import click
 
-from neotrack.cli._common import one_line_errors, open_store, uri_option
+from neotrack.cli._common import one_line_errors, open_store, uri_option, working_dir_option
+from neotrack.errors import InputError
 
 
 @click.group(name="import")
@@ -20,30 +22,40 @@ def import_() -> None:
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--dataset", required=True)
 @click.option("--images", help="Raw images of the same frames (adds intensity features).")
+@working_dir_option
 @click.option("--overwrite", is_flag=True, help="Replace a dataset of that name.")
 @uri_option
 @one_line_errors
-def ctc(folder: Path, dataset: str, images: str | None, overwrite: bool, uri: str | None) -> None:
+def ctc(
+    folder: Path, dataset: str, images: str | None, working_dir: Path | None, overwrite: bool, uri: str | None
+) -> None:
     """A CTC result (maskNNN.tif + res_track.txt) or ground truth (TRA folder)."""
+    from neotrack.config import Config
     from neotrack.export import import_ctc
 
+    config = Config()
+    config.data.working_dir = working_dir
     with open_store(uri) as store:
-        n = import_ctc(folder, dataset, images, store, overwrite=overwrite)
+        n = import_ctc(folder, dataset, images, store, config=config, overwrite=overwrite)
     click.echo(f"imported {n} objects from {folder} as {dataset!r}")
 
 
 @import_.command("h5")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--dataset", required=True)
+@working_dir_option
 @click.option("--overwrite", is_flag=True, help="Replace a dataset of that name.")
 @uri_option
 @one_line_errors
-def h5(folder: Path, dataset: str, overwrite: bool, uri: str | None) -> None:
+def h5(folder: Path, dataset: str, working_dir: Path | None, overwrite: bool, uri: str | None) -> None:
     """ilastik (or neotrack) per-frame event files."""
+    from neotrack.config import Config
     from neotrack.export import import_h5_events
 
+    config = Config()
+    config.data.working_dir = working_dir
     with open_store(uri) as store:
-        n = import_h5_events(folder, dataset, store, overwrite=overwrite)
+        n = import_h5_events(folder, dataset, store, config=config, overwrite=overwrite)
     click.echo(f"imported {n} objects from {folder} as {dataset!r}")
 
 
@@ -74,8 +86,45 @@ def evaluate(gt: Path, res: Path, metrics: str) -> None:
     except ImportError:
         raise click.ClickException("py-ctcmetrics is not installed: pip install py-ctcmetrics") from None
     names = [m.strip() for m in metrics.split(",") if m.strip()]
-    with contextlib.redirect_stdout(io.StringIO()):
-        scores = evaluate_sequence(str(res), str(gt), metrics=names, threads=1)
+    _check_comparable(gt, res)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            scores = evaluate_sequence(str(res), str(gt), metrics=names, threads=1)
+    except AssertionError as exc:  # py-ctcmetrics reports inconsistent folders this way
+        raise InputError(f"py-ctcmetrics cannot compare {res} with {gt}: {exc}") from None
     for name in names:
         value = scores.get(name)
         click.echo(f"{name} {value:.4f}" if isinstance(value, int | float) else f"{name} {value}")
+
+
+def _check_comparable(gt: Path, res: Path) -> None:
+    """Refuse, in one line, a ground truth and a result that do not cover the same frames."""
+    tra = gt / "TRA"
+    if not tra.is_dir():
+        raise InputError(f"ground truth {gt} has no TRA folder; expected {tra} with man_track.txt and masks")
+    if not (tra / "man_track.txt").is_file():
+        raise InputError(f"ground truth {tra} has no man_track.txt")
+    if not (res / "res_track.txt").is_file():
+        raise InputError(
+            f"result {res} has no res_track.txt; expected a CTC result (maskNNN.tif, res_track.txt)"
+        )
+    masks, truth = _masks(res, "mask"), _masks(tra, "man_track")
+    if not truth:
+        raise InputError(f"ground truth {tra} has no man_trackNNN.tif masks")
+    if len(masks) != len(truth):
+        raise InputError(
+            f"result {res} has {len(masks)} frames ({_span(masks, 'maskNNN.tif')}) but the ground truth "
+            f"{tra} has {len(truth)}: they must cover the same frames"
+        )
+
+
+def _masks(folder: Path, prefix: str) -> list[str]:
+    """Names of the ``<prefix>*.tif`` files in a folder, in natural order."""
+    names = [p.name for p in folder.glob(f"{prefix}*.tif")]
+    return sorted(names, key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)])
+
+
+def _span(names: list[str], pattern: str) -> str:
+    if not names:
+        return f"no {pattern}"
+    return names[0] if len(names) == 1 else f"{names[0]}…{names[-1]}"

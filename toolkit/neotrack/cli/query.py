@@ -1,4 +1,4 @@
-"""``neotrack query``: run Cypher with parameters and print the result as a table."""
+"""``neotrack query``: run Cypher with parameters (read-only unless --write) and print a table."""
 
 from __future__ import annotations
 
@@ -34,17 +34,25 @@ def _parse_param(text: str) -> tuple[str, Any]:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Allow the query to change the graph; without it the query runs read-only.",
+)
 @uri_option
 @one_line_errors
-def query(cypher: str, params: tuple[str, ...], fmt: str, uri: str | None) -> None:
+def query(cypher: str, params: tuple[str, ...], fmt: str, write: bool, uri: str | None) -> None:
     """Run CYPHER (values as $parameters, never pasted into the text) and print the rows.
+
+    The query runs read-only by default: CREATE, SET, DELETE, MERGE ... are refused unless --write
+    is given.
 
     Example: neotrack query 'MATCH (s:Segment {dataset: $d}) RETURN s.t AS t, count(*) AS n'
     -p d=demo
     """
     values = dict(_parse_param(p) for p in params)
     with open_store(uri) as store:
-        table = store.query(cypher, **values)
+        table = store.query(cypher, write=write, **values)
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)
     elif fmt == "json":

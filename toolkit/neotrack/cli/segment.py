@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from neotrack.cli._common import config_option, one_line_errors, open_store, uri_option
+from neotrack.cli._common import config_option, one_line_errors, open_store, uri_option, working_dir_option
 from neotrack.config import Config
 
 
@@ -22,7 +22,7 @@ from neotrack.config import Config
 )
 @click.option("--foreground", help="A ready foreground map (values above segmentation.threshold).")
 @click.option("--boundaries", help="A ready boundary map (high between cells).")
-@click.option("--working-dir", type=click.Path(path_type=Path), help="Where masks go [data.working_dir].")
+@working_dir_option
 @click.option("--n-workers", type=int, help="Processes [data.n_workers].")
 @click.option("--axes", help="Axis order of IMAGES, e.g. tyxc [data.axes].")
 @click.option("--channel", type=int, help="Channel of IMAGES to use [data.channel].")

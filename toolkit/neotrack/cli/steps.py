@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from neotrack.cli._common import config_option, one_line_errors, open_store, uri_option
+from neotrack.cli._common import config_option, one_line_errors, open_store, uri_option, working_dir_option
 from neotrack.config import Config
 
 
@@ -50,13 +50,16 @@ def solve(dataset: str, config: Config, uri: str | None) -> None:
     "out_dir",
     type=click.Path(path_type=Path),
     required=True,
-    help="Folder for the CTC result (maskNNN.tif, res_track.txt).",
+    help="Folder for the CTC result (maskNNN.tif, res_track.txt); new, empty, or a previous result.",
 )
 @config_option
 @click.option("--dataset", help="Dataset name [derived from the IMAGES path].")
 @click.option("--labels", help="Label images of the same frames to use as the segmentation.")
 @click.option("--n-workers", type=int, help="Processes [data.n_workers].")
-@click.option("--overwrite", is_flag=True, help="Replace a dataset of that name and the output folder.")
+@working_dir_option
+@click.option(
+    "--overwrite", is_flag=True, help="Replace a dataset of that name and a previous result in the folder."
+)
 @uri_option
 @one_line_errors
 def track(
@@ -66,6 +69,7 @@ def track(
     dataset: str | None,
     labels: str | None,
     n_workers: int | None,
+    working_dir: Path | None,
     overwrite: bool,
     uri: str | None,
 ) -> None:
@@ -74,6 +78,8 @@ def track(
 
     if n_workers is not None:
         config.data.n_workers = n_workers
+    if working_dir is not None:
+        config.data.working_dir = working_dir
     with open_store(uri) as store:
         r = run(
             images,

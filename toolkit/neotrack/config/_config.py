@@ -11,6 +11,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from neotrack.config._sections import (
+    NOT_A_NUMBER,
     DataConfig,
     FlowConfig,
     LinkingConfig,
@@ -41,9 +42,14 @@ class Config(BaseModel):
         """Read a TOML file; missing keys take their defaults."""
         path = Path(path)
         try:
-            raw = tomllib.loads(path.read_text())
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"config file {path} does not exist") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"config file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                f"{exc.start}); TOML files must be UTF-8"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"config file {path} is not valid TOML: {exc}") from None
         return cls.from_dict(raw, source=str(path))
@@ -72,6 +78,8 @@ def describe_validation_error(exc: ValidationError) -> str:
     where = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
         return f"unknown setting {where!r}"
+    if err["type"] == NOT_A_NUMBER:  # the message names the value already
+        return f"{where}: {err['msg']}"
     return f"{where}: {err['msg']} (got {err.get('input')!r})"
 
 

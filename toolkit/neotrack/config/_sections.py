@@ -2,21 +2,61 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+NOT_A_NUMBER = "not_a_number"
+"""Error type of a bool given for a number, or of NaN or an infinity (messages name the value)."""
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    """A table of the TOML file: unknown keys refused, numbers finite and never booleans."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse ``true`` for a number (pydantic would read 1) and NaN or infinities, in tuples too."""
+        assert info.field_name is not None
+        types = _types(cls.model_fields[info.field_name].annotation)
+        if not types & {int, float} or bool in types:
+            return value
+        for item in value if isinstance(value, list | tuple) and tuple in types else [value]:
+            if isinstance(item, bool):
+                raise PydanticCustomError(NOT_A_NUMBER, f"expected a number, got {_toml(item)}")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise PydanticCustomError(NOT_A_NUMBER, f"expected a finite number, got {_toml(item)}")
+        return value
+
+
+def _types(annotation: Any) -> set[Any]:
+    """The classes an annotation admits, unions and containers unpacked (``tuple[float, ...]``: both)."""
+    args = get_args(annotation)
+    if not args:
+        return {annotation} if isinstance(annotation, type) else set()
+    origin = getattr(annotation, "__origin__", None)
+    found = {origin} if isinstance(origin, type) else set()
+    return found.union(*(_types(a) for a in args))
+
+
+def _toml(value: bool | float) -> str:
+    """A bool or non-finite float as TOML writes it (``true``, ``nan``, ``-inf``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
 
 
 class DataConfig(_Section):
     """Where inputs and outputs are, and how to read the inputs."""
 
-    working_dir: Path = Path(".")
-    """Folder for pixel outputs (candidate masks as ``<dataset>.zarr``)."""
+    working_dir: Path | None = None
+    """Folder for pixel outputs (candidate masks, flow fields), one sub-folder per dataset named by
+    its id; None: ``NEOTRACK_WORKING_DIR``, else the store's data home (never the current directory)."""
     voxel_size: tuple[float, ...] | None = None
     """Physical size of a voxel per spatial axis, (z, y, x) or (y, x); None means 1 everywhere."""
     axes: str | None = None

@@ -1,9 +1,16 @@
-"""What every exporter checks first: a solution to export, and nothing to overwrite by accident."""
+"""What every exporter checks first: a solution to export, and outputs that touch only our own files.
+
+``--overwrite`` replaces what the toolkit writes — ``maskNNN.tif`` + ``res_track.txt``, ``NNNNN.h5``,
+a zarr or geff store carrying neotrack's attributes, the file a user named — and nothing else: a
+folder that holds other files is refused, naming one of them, and so is an output that lies inside
+an input (or the dataset's own pixel folder). All of this is checked before any file is written.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,32 +18,87 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from neotrack.errors import DatasetExistsError, InputError
-from neotrack.store import Store
+from neotrack.store import DatasetInfo, Stage, Store
+from neotrack.store._pixels import check_outside
+
+CTC_FILES = re.compile(r"mask\d+\.tif|res_track\.txt")
+H5_FILES = re.compile(r"\d{5,}\.h5")
 
 
-def solved_dataset(store: Store, dataset: str) -> dict[str, Any]:
-    """The dataset's attributes; one clear error when it has no solution yet."""
-    info = store.dataset(dataset)
-    if "solve_finished" not in info:
-        raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
+def solved_dataset(store: Store, dataset: str) -> DatasetInfo:
+    """The dataset's state; one clear error when it has no (complete) solution."""
+    info = store.info(dataset)
+    info.require(Stage.SOLVE)
     return info
 
 
-def empty_folder(out: Path, overwrite: bool) -> Path:
-    """``out``, created, and emptied only when ``overwrite`` allows it."""
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise DatasetExistsError(f"{out} exists and is not empty: choose another folder or --overwrite")
-        shutil.rmtree(out)
+def dataset_inputs(store: Store, info: DatasetInfo) -> list[Path]:
+    """The paths an export must stay out of: the dataset's sources and its pixel folder."""
+    paths = [Path(p) for p in (info.source or "").split("; ") if p and Path(p).exists()]
+    if (pixels := store.find_pixels(info.name)) is not None:
+        paths.append(pixels)
+    return paths
+
+
+def check_output_folder(
+    out: Path, ours: re.Pattern[str], overwrite: bool, inputs: Sequence[Any] = ()
+) -> None:
+    """Refuse ``out`` if it overlaps an input, holds files we did not write, or (without
+    ``overwrite``) a previous result. Touches nothing."""
+    check_outside(out, list(inputs), "the output folder")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError(f"{out} is a file, not a folder")
+    entries = sorted(out.iterdir())
+    foreign = [e for e in entries if not (e.is_file() and ours.fullmatch(e.name))]
+    if foreign:
+        raise DatasetExistsError(
+            f"{out} holds {foreign[0].name}, which neotrack did not write: choose an empty or new folder"
+        )
+    if entries and not overwrite:
+        raise DatasetExistsError(
+            f"{out} holds a previous result ({entries[0].name}, ...): replace it with --overwrite"
+        )
+
+
+def output_folder(out: Path, ours: re.Pattern[str], overwrite: bool, inputs: Sequence[Any] = ()) -> Path:
+    """``out``, checked (``check_output_folder``), created, and emptied of our previous result."""
+    check_output_folder(out, ours, overwrite, inputs)
+    if out.exists():
+        for entry in out.iterdir():
+            entry.unlink()
     out.mkdir(parents=True, exist_ok=True)
     return out
 
 
-def new_path(path: Path, overwrite: bool) -> Path:
-    """``path`` when it does not exist yet, or ``overwrite`` allows replacing it."""
-    if path.exists() and not overwrite:
+def new_path(
+    path: Path, overwrite: bool, ours: Callable[[Path], bool] = Path.is_file, inputs: Sequence[Any] = ()
+) -> Path:
+    """``path`` when it does not exist yet, or when ``overwrite`` allows replacing it and ``ours``
+    says it is a kind of output this exporter writes; the old one is removed."""
+    check_outside(path, list(inputs), "the output")
+    if not path.exists():
+        return path
+    if not overwrite:
         raise DatasetExistsError(f"{path} exists: choose another path or --overwrite")
+    if not ours(path):
+        raise DatasetExistsError(f"{path} exists and neotrack did not write it: not replacing it")
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
     return path
+
+
+def is_neotrack_zarr(path: Path) -> bool:
+    """A zarr array or group carrying neotrack's attributes (our zarr and geff exports)."""
+    import zarr
+
+    try:
+        return "neotrack" in zarr.open(str(path), mode="r").attrs
+    except Exception:  # not zarr at all
+        return False
 
 
 def painted_frames(

@@ -14,7 +14,7 @@ from scipy.optimize import linear_sum_assignment
 
 from neotrack.candidates import CandidateMasks
 from neotrack.errors import InputError
-from neotrack.export._common import empty_folder, painted_frames, solved_dataset
+from neotrack.export._common import CTC_FILES, dataset_inputs, output_folder, painted_frames, solved_dataset
 from neotrack.solve import assign_tracks
 from neotrack.store import Store, opened
 
@@ -57,8 +57,8 @@ def to_ctc(
     out = Path(out_dir)
     with opened(store) as st:
         info = solved_dataset(st, dataset)
-        empty_folder(out, overwrite)
-        shape = tuple(int(s) for s in info["shape"])
+        output_folder(out, CTC_FILES, overwrite, dataset_inputs(st, info))
+        shape = info.shape or ()
         selected, transitions = st.read_solution(dataset)
         selected = _select(selected, transitions, shape, margin, first_frame)
         if len(selected) and int(selected.track_id.max()) > np.iinfo(np.uint16).max:

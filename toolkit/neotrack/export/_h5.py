@@ -17,7 +17,7 @@ import pandas as pd
 from neotrack.candidates import CandidateMasks
 from neotrack.config import Config
 from neotrack.errors import InputError
-from neotrack.export._common import empty_folder, painted_frames, solved_dataset
+from neotrack.export._common import H5_FILES, dataset_inputs, output_folder, painted_frames, solved_dataset
 from neotrack.store import ID_STRIDE, Store, opened
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,8 @@ def to_h5_events(
     out = Path(out_dir)
     with opened(store) as st:
         info = solved_dataset(st, dataset)
-        empty_folder(out, overwrite)
-        shape = tuple(int(s) for s in info["shape"])
+        output_folder(out, H5_FILES, overwrite, dataset_inputs(st, info))
+        shape = info.shape or ()
         selected, transitions = st.read_solution(dataset)
         masks = CandidateMasks(st, dataset)
         n_children = transitions.groupby("source").size()
@@ -150,8 +150,8 @@ def import_h5_events(
     frames, transitions = read_h5_events(folder)
     labels = np.stack(frames).astype(np.uint32)
     with opened(store) as st:
-        if overwrite and st.has_dataset(dataset):
-            st.delete_dataset(dataset)
-        result = segment(labels=labels, dataset=dataset, config=config or Config(), store=st)
+        result = segment(
+            labels=labels, dataset=dataset, config=config or Config(), store=st, overwrite=overwrite
+        )
         store_lineage(st, dataset, transitions, str(Path(folder).resolve()))
         return result.n_candidates

@@ -14,16 +14,14 @@ from neotrack.config import Config
 from neotrack.datasets import lineage_links
 from neotrack.errors import InputError
 from neotrack.solve import assign_tracks
-from neotrack.store import Store, opened
+from neotrack.store import Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
 
 def store_lineage(store: Store, dataset: str, transitions: pd.DataFrame, source: str) -> None:
     """Mark every segment of ``dataset`` selected, add the ``transitions`` (source, target ids) as
-    NEXT, assign track ids, and record the dataset as solved by import."""
-    import datetime
-
+    NEXT, assign track ids, and record the dataset as linked and solved by import."""
     selected = store.read_segments(dataset)[["id", "t"]]
     known = set(selected.id.tolist())
     keep = transitions.source.isin(known) & transitions.target.isin(known)
@@ -32,17 +30,14 @@ def store_lineage(store: Store, dataset: str, transitions: pd.DataFrame, source:
             "%d transitions refer to objects that are not in the label images: skipped", int((~keep).sum())
         )
     transitions = transitions[keep]
-    store.clear_solution(dataset)
-    store.write_selection(dataset, selected.id.tolist())
-    store.write_transitions(dataset, transitions)
-    store.write_tracks(dataset, assign_tracks(selected, transitions))
-    store.update_dataset(
-        dataset,
-        n_links=0,
-        solve_solver="import",
-        solve_source=source,
-        solve_finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    )
+    with store.writing(dataset, "import"):
+        store.begin_stage(dataset, Stage.LINK, config="import")
+        store.finish_stage(dataset, Stage.LINK, count=0)
+        store.begin_stage(dataset, Stage.SOLVE, config="import")
+        store.write_selection(dataset, selected.id.tolist())
+        store.write_transitions(dataset, transitions)
+        store.write_tracks(dataset, assign_tracks(selected, transitions))
+        store.finish_stage(dataset, Stage.SOLVE, solver="import", source=source)
 
 
 def read_ctc(folder: str | Path) -> tuple[Path, pd.DataFrame]:
@@ -72,9 +67,7 @@ def import_ctc(
     masks, lineage = read_ctc(folder)
     config = config or Config()
     with opened(store) as st:
-        if overwrite and st.has_dataset(dataset):
-            st.delete_dataset(dataset)
-        result = segment(images, dataset=dataset, labels=masks, config=config, store=st)
+        result = segment(images, dataset=dataset, labels=masks, config=config, store=st, overwrite=overwrite)
         store_lineage(st, dataset, lineage_links(lineage), str(Path(folder).resolve()))
         log.info(
             "imported %s as %r: %d objects, %d tracks", folder, dataset, result.n_candidates, len(lineage)

@@ -7,9 +7,10 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from neotrack.errors import DatasetExistsError
-from neotrack.export._common import solved_dataset
+from neotrack.errors import DatasetExistsError, InputError
+from neotrack.export._common import dataset_inputs, solved_dataset
 from neotrack.store import ID_STRIDE, Lineage, Store, opened
+from neotrack.store._pixels import check_outside
 
 
 def _solution(store: Store, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -63,10 +64,14 @@ def to_csv(dataset: str, out_dir: str | Path, store: Store | None = None, overwr
     """
     out = Path(out_dir)
     names = ("objects.csv", "divisions.csv", "mergers.csv")
-    if not overwrite and any((out / n).exists() for n in names):
-        raise DatasetExistsError(f"{out} already holds CSV exports: --overwrite to replace them")
-    out.mkdir(parents=True, exist_ok=True)
     with opened(store) as st:
+        check_outside(out, dataset_inputs(st, solved_dataset(st, dataset)), "the output folder")
+        for name in names:
+            if (out / name).is_dir():
+                raise InputError(f"{out / name} is a folder: not replacing it")
+        if not overwrite and any((out / n).exists() for n in names):
+            raise DatasetExistsError(f"{out} already holds CSV exports: --overwrite to replace them")
+        out.mkdir(parents=True, exist_ok=True)
         objects_table(dataset, st).to_csv(out / "objects.csv", index=False)
         divisions_table(dataset, st).to_csv(out / "divisions.csv", index=False)
     pd.DataFrame(columns=["timestep", "object_id", "track_ids"]).to_csv(out / "mergers.csv", index=False)
@@ -78,7 +83,7 @@ def to_napari(dataset: str, store: Store | None = None) -> tuple[pd.DataFrame, d
     ``{track_id: [parent_track_id]}`` for tracks that began at a division."""
     with opened(store) as st:
         selected, _ = _solution(st, dataset)
-        ndim = int(st.dataset(dataset)["ndim"])
+        ndim = int(st.info(dataset).ndim or 2)
     axes = ["z", "y", "x"] if ndim == 3 else ["y", "x"]
     tracks = selected[["track_id", "t", *axes]].sort_values(["track_id", "t"], ignore_index=True)
     parents = selected.groupby("track_id").parent_track_id.first()

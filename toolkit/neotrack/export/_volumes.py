@@ -9,7 +9,7 @@ import numpy as np
 import zarr
 
 from neotrack.candidates import CandidateMasks
-from neotrack.export._common import new_path, painted_frames, solved_dataset
+from neotrack.export._common import dataset_inputs, is_neotrack_zarr, new_path, painted_frames, solved_dataset
 from neotrack.export._tables import to_networkx
 from neotrack.store import Store, opened
 
@@ -22,10 +22,10 @@ def to_zarr(
     progress: bool = False,
 ) -> zarr.Array:
     """A (T, (Z,) Y, X) int32 zarr array painted by track id, one chunk per frame, frame by frame."""
-    path = new_path(Path(path), overwrite)
     with opened(store) as st:
         info = solved_dataset(st, dataset)
-        shape = tuple(int(s) for s in info["shape"])
+        path = new_path(Path(path), overwrite, is_neotrack_zarr, dataset_inputs(st, info))
+        shape = info.shape or ()
         selected, _ = st.read_solution(dataset)
         masks = CandidateMasks(st, dataset)
         out = zarr.create_array(
@@ -34,7 +34,7 @@ def to_zarr(
         out.attrs["neotrack"] = {
             "dataset": dataset,
             "values": "track_id",
-            "voxel_size": info.get("voxel_size"),
+            "voxel_size": info.voxel_size,
         }
         for t, painted in painted_frames(
             masks, selected, shape[0], shape[1:], "track_id", "zarr labels", progress
@@ -48,16 +48,16 @@ def to_geff(dataset: str, path: str | Path, store: Store | None = None, overwrit
     y, x with the dataset's voxel size as scale."""
     import geff
 
-    path = new_path(Path(path), overwrite)
     with opened(store) as st:
-        info = st.dataset(dataset)
+        info = solved_dataset(st, dataset)
+        path = new_path(Path(path), overwrite, is_neotrack_zarr, dataset_inputs(st, info))
         graph = to_networkx(dataset, st)
-    ndim = int(info["ndim"])
+    ndim = int(info.ndim or 2)
     spatial = ["z", "y", "x"] if ndim == 3 else ["y", "x"]
     if ndim == 2:
         for _, data in graph.nodes(data=True):
             data.pop("z", None)
-    scale = [float(v) for v in (info.get("voxel_size") or [1.0] * ndim)]
+    scale = [float(v) for v in (info.voxel_size or [1.0] * ndim)]
     axis_types: list[Any] = ["time"] + ["space"] * ndim
     geff.write(
         graph,
@@ -65,6 +65,6 @@ def to_geff(dataset: str, path: str | Path, store: Store | None = None, overwrit
         axis_names=["t", *spatial],
         axis_types=axis_types,
         axis_scales=[1.0, *scale],
-        overwrite=overwrite,
     )
+    zarr.open_group(str(path), mode="r+").attrs["neotrack"] = {"dataset": dataset, "dataset_uid": info.uid}
     return path

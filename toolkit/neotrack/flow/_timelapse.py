@@ -16,7 +16,7 @@ from neotrack.config import Config
 from neotrack.errors import DatasetExistsError, InputError
 from neotrack.flow._field import flow_field, scale_factors
 from neotrack.io import open_images
-from neotrack.store import Store, opened
+from neotrack.store import Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +90,14 @@ def add_flow(
     field = flow if isinstance(flow, zarr.Array) else zarr.open_array(str(flow), mode="r")
     if "neotrack" not in field.attrs:
         raise InputError(f"{flow}: not a flow field written by timelapse_flow")
-    with opened(store) as st:
+    with opened(store) as st, st.writing(dataset, "add-flow"):
+        info = st.info(dataset)
+        info.require(Stage.SEGMENT)
         segments = st.read_segments(dataset)
         ndim = field.shape[1]
-        if int(st.dataset(dataset)["shape"][0]) != field.shape[0]:
-            raise InputError(
-                f"{flow} has {field.shape[0]} frames, dataset {dataset!r} has "
-                f"{st.dataset(dataset)['shape'][0]}"
-            )
+        n_frames = (info.shape or (0,))[0]
+        if n_frames != field.shape[0]:
+            raise InputError(f"{flow} has {field.shape[0]} frames, dataset {dataset!r} has {n_frames}")
         axes = ["z", "y", "x"][-ndim:]
         rows = []
         for t, group in segments.groupby("t"):

@@ -1,6 +1,23 @@
 """Reading time-lapses lazily, frame by frame: TIFF folders and stacks, zarr, HDF5, arrays."""
 
 from neotrack.io._open import open_images
-from neotrack.io._sources import ArraySource, FrameSource, Hdf5Source, TiffFolder, ZarrSource
+from neotrack.io._sources import (
+    ArraySource,
+    FrameSource,
+    Hdf5Source,
+    NpySource,
+    TiffFolder,
+    TiffStack,
+    ZarrSource,
+)
 
-__all__ = ["ArraySource", "FrameSource", "Hdf5Source", "TiffFolder", "ZarrSource", "open_images"]
+__all__ = [
+    "ArraySource",
+    "FrameSource",
+    "Hdf5Source",
+    "NpySource",
+    "TiffFolder",
+    "TiffStack",
+    "ZarrSource",
+    "open_images",
+]

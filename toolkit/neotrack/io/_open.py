@@ -6,10 +6,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from neotrack.errors import InputError
-from neotrack.io._sources import ArraySource, FrameSource, Hdf5Source, TiffFolder, ZarrSource
+from neotrack.io._sources import (
+    ArraySource,
+    FrameSource,
+    Hdf5Source,
+    NpySource,
+    TiffFolder,
+    TiffStack,
+    ZarrSource,
+)
 
 _H5 = (".h5", ".hdf5", ".hdf")
 _INTERNAL = re.compile(r"^(.*?\.(?:h5|hdf5|hdf|zarr))/(.+)$", re.IGNORECASE)
@@ -49,28 +55,11 @@ def open_images(
     if suffix in _H5:
         return Hdf5Source(path, internal_path, axes, channel)
     if suffix in (".tif", ".tiff"):
-        return _tiff_stack(path, axes, channel)
+        return TiffStack(path, axes, channel)
     if suffix == ".npy":
-        return ArraySource(np.load(path, mmap_mode="r"), str(path), axes, channel)
+        return NpySource(path, axes, channel)
     raise InputError(f"{path}: unknown format; expected a TIFF folder or file, zarr, HDF5 or .npy")
 
 
 def _is_zarr(path: Path) -> bool:
     return any((path / marker).exists() for marker in ("zarr.json", ".zarray", ".zgroup"))
-
-
-def _tiff_stack(path: Path, axes: str | None, channel: int | None) -> FrameSource:
-    """A multi-page TIFF, read lazily through tifffile's zarr view of its pages."""
-    import tifffile
-    import zarr
-
-    try:
-        with tifffile.TiffFile(path) as tif:
-            file_axes = tif.series[0].axes.lower().replace("q", "t").replace("i", "t").replace("s", "c")
-        store = tifffile.imread(path, aszarr=True)
-        array = zarr.open(store, mode="r")
-    except Exception as exc:
-        raise InputError(f"{path}: not a readable TIFF ({exc})") from None
-    if axes is None and set(file_axes) <= set("tczyx") and len(set(file_axes)) == len(file_axes):
-        axes = file_axes if "t" in file_axes else None
-    return ArraySource(array, str(path), axes, channel)

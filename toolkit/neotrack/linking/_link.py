@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from neotrack.candidates import CandidateFrame, CandidateMasks
 from neotrack.config import Config, LinkingConfig
 from neotrack.errors import DatasetExistsError, InputError
-from neotrack.store import ID_STRIDE, Store, opened
+from neotrack.store import ID_STRIDE, DatasetInfo, Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,8 @@ def link(
     units) are its neighbours; each pair is weighted ``IoU - distance_weight * distance`` and the
     ``max_neighbors`` best are kept. With intensities, pairs more than ``z_score_threshold``
     standard deviations apart are dropped. ``overwrite`` replaces the dataset's links (and its
-    solution, which depends on them).
+    solution, which depends on them); an interrupted run resumes where it stopped when run again
+    with the same settings.
     """
     config = config or Config()
     with opened(store) as opened_store:
@@ -175,40 +176,64 @@ def link(
 
 
 def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress: bool) -> LinkResult:
-    from neotrack import __version__
+    settings = config.linking.model_dump_json()
+    with store.writing(dataset, Stage.LINK):
+        info = store.info(dataset)
+        info.require(Stage.SEGMENT)
+        start = _start_frame(store, info, settings, overwrite)
+        if start is None:
+            store.begin_stage(dataset, Stage.LINK, config=settings, next_frame=0)
+        else:
+            store.begin_stage(dataset, Stage.LINK, resume_at=start)
+        voxel = np.asarray(info.voxel_size or [1.0] * int(info.ndim or 2), dtype=float)
+        masks = CandidateMasks(store, dataset)
+        t_min, t_max, _ = store.time_range(dataset)
+        started = time.perf_counter()
+        pending: list[pd.DataFrame] = []
 
-    info = store.dataset(dataset)
-    if not info.get("segment_finished"):
-        raise InputError(f"dataset {dataset!r} is not fully segmented: run (or finish) `neotrack segment`")
-    if info.get("n_links") is not None or store.read_links(dataset, 0, 2).shape[0]:
-        if not overwrite:
-            raise DatasetExistsError(
-                f"dataset {dataset!r} is linked already: replace its links with --overwrite"
-            )
-        store.clear_solution(dataset)
-        log.info("overwriting links of %r: removed %d", dataset, store.delete_links(dataset))
-    voxel = np.asarray(info.get("voxel_size") or [1.0] * int(info["ndim"]), dtype=float)
-    masks = CandidateMasks(store, dataset)
-    t_min, t_max, _ = store.time_range(dataset)
-    started = time.perf_counter()
-    pending: list[pd.DataFrame] = []
-    n_links = 0
-    for t in tqdm(range(t_min, t_max), desc="linking", unit="frame", disable=None if progress else True):
-        links = frame_links(masks.frame(t), masks.frame(t + 1), config.linking, voxel)
-        if links.empty:
-            log.info("frames %d -> %d: no links", t, t + 1)
-        pending.append(links)
-        if sum(len(p) for p in pending) >= store.batch_size:
-            n_links += store.write_links(dataset, pd.concat(pending, ignore_index=True))
+        def flush(next_frame: int) -> None:
+            store.write_links(dataset, pd.concat(pending, ignore_index=True))
+            store.update_dataset(dataset, link_next_frame=next_frame)
             pending.clear()
-    if pending and sum(len(p) for p in pending):
-        n_links += store.write_links(dataset, pd.concat(pending, ignore_index=True))
-    seconds = time.perf_counter() - started
-    store.update_dataset(
-        dataset,
-        n_links=n_links,
-        link_config=config.model_dump_json(include={"linking"}),
-        link_version=__version__,
-    )
+
+        frames = range(max(t_min, start or 0), t_max)
+        for t in tqdm(frames, desc="linking", unit="frame", disable=None if progress else True):
+            links = frame_links(masks.frame(t), masks.frame(t + 1), config.linking, voxel)
+            if links.empty:
+                log.info("frames %d -> %d: no links", t, t + 1)
+            pending.append(links)
+            if sum(len(p) for p in pending) >= store.batch_size:
+                flush(t + 1)
+        if pending:
+            flush(t_max)
+        n_links = int(store.query(_COUNT_LINKS, dataset=dataset).n[0])
+        seconds = time.perf_counter() - started
+        store.finish_stage(dataset, Stage.LINK, count=n_links)
     log.info("linked %r: %d links in %.1f s", dataset, n_links, seconds)
     return LinkResult(dataset, n_links, seconds)
+
+
+_COUNT_LINKS = "MATCH (:Segment {dataset: $dataset})-[r:LINK]->() RETURN count(r) AS n"
+
+
+def _start_frame(store: Store, info: DatasetInfo, settings: str, overwrite: bool) -> int | None:
+    """None to link from scratch; else the frame where an interrupted run with these settings stopped."""
+    state = info.link
+    if overwrite or state.status is None:
+        if state.status is None and not overwrite and store.read_links(info.name, 0, 2).shape[0]:
+            raise DatasetExistsError(
+                f"dataset {info.name!r} holds links that `link` did not make: replace them with --overwrite"
+            )
+        return None
+    if state.done:
+        raise DatasetExistsError(
+            f"dataset {info.name!r} is linked already ({state.attrs.get('count')} links): replace its "
+            "links with --overwrite"
+        )
+    if state.config != settings:
+        raise InputError(
+            f"linking of dataset {info.name!r} was interrupted, and the [linking] settings changed "
+            "since: resume with the same settings, or start again with --overwrite"
+        )
+    log.info("resuming the links of %r at frame %d", info.name, state.next_frame or 0)
+    return state.next_frame or 0

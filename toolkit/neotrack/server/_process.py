@@ -18,9 +18,9 @@ from pathlib import Path
 
 import neo4j
 
-from neotrack.errors import ServerError
+from neotrack.errors import InputError, ServerError
 from neotrack.server._build import MAIN_CLASS, launcher_classpath
-from neotrack.server._settings import ServerSettings, is_loopback, parse_size
+from neotrack.server._settings import ServerSettings, bolt_uri, check_port, is_loopback, parse_size
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +56,47 @@ class ServerStatus:
 
 
 def status(settings: ServerSettings | None = None) -> ServerStatus:
-    """Whether the local server of ``settings`` runs, and whether Bolt answers."""
+    """Whether the local server of ``settings``' data dir runs, and whether Bolt answers.
+
+    The URI of a running server is the one it was started with (recorded in the pid file), whatever
+    host and port ``settings`` ask for now.
+    """
     settings = settings or ServerSettings.from_env()
-    pid = _running_pid(settings)
-    if pid is None:
+    running = _running(settings)
+    if running is None:
         return ServerStatus(False, settings.uri, settings.data_dir)
-    return ServerStatus(True, settings.uri, settings.data_dir, pid, _answers(settings))
+    pid, uri = running
+    return ServerStatus(True, uri, settings.data_dir, pid, _answers(uri, settings.password))
 
 
 def start(settings: ServerSettings | None = None) -> ServerStatus:
     """Start the local server in the background and wait until Bolt answers.
 
-    Builds the launcher on first use. Returns at once when this data dir's server already runs.
+    Builds the launcher on first use. Returns at once when this data dir's server already runs, with
+    the URI it runs at (which may not be the one ``settings`` ask for: stop it first to move it).
 
     Raises:
         ServerError: Java or Maven is missing, the port is taken, the data dir is in use by another
-            process, a password is missing for a non-loopback address, or the server failed to start.
+            process, the host does not resolve, a password is missing for a non-loopback address, or
+            the server failed to start.
+        InputError: the port is not a number from 1 to 65535.
     """
     settings = settings or ServerSettings.from_env()
     current = status(settings)
     if current.running:
-        log.info("Neo4j already runs at %s (pid %s)", current.uri, current.pid)
+        if current.uri != settings.uri:
+            log.warning(
+                "Neo4j of data dir %s already runs at %s (pid %s), not at %s: stop it first "
+                "(`neotrack db stop`) to move it",
+                settings.data_dir,
+                current.uri,
+                current.pid,
+                settings.uri,
+            )
+        else:
+            log.info("Neo4j already runs at %s (pid %s)", current.uri, current.pid)
         return current
+    check_port(settings.port)  # settings made by model_copy are not validated
     if not is_loopback(settings.host) and not settings.password:
         raise ServerError(
             f"Neo4j would listen on {settings.host}, beyond this machine: set a password "
@@ -118,7 +137,7 @@ def start(settings: ServerSettings | None = None) -> ServerStatus:
             env=env,
             start_new_session=True,
         )
-    settings.pid_file.write_text(f"{proc.pid}\n")
+    settings.pid_file.write_text(f"{proc.pid} {settings.host} {settings.port}\n")
     _wait_ready(settings, proc, log_offset)
     log.info("Neo4j is ready at %s (pid %d)", settings.uri, proc.pid)
     return ServerStatus(True, settings.uri, settings.data_dir, proc.pid, True)
@@ -127,10 +146,11 @@ def start(settings: ServerSettings | None = None) -> ServerStatus:
 def stop(settings: ServerSettings | None = None, timeout: float = 120.0) -> bool:
     """Stop the local server cleanly (checkpoint, close the store); False if it was not running."""
     settings = settings or ServerSettings.from_env()
-    pid = _running_pid(settings)
-    if pid is None:
+    running = _running(settings)
+    if running is None:
         settings.pid_file.unlink(missing_ok=True)
         return False
+    pid = running[0]
     log.info("stopping Neo4j (pid %d)", pid)
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -198,7 +218,7 @@ def _wait_ready(settings: ServerSettings, proc: subprocess.Popen[bytes], log_off
         if proc.poll() is not None:
             settings.pid_file.unlink(missing_ok=True)
             raise ServerError(_startup_failure(settings, log_offset, proc.returncode))
-        if _READY in _new_log(settings, log_offset) and _answers(settings):
+        if _READY in _new_log(settings, log_offset) and _answers(settings.uri, settings.password):
             return
         time.sleep(0.25)
     stop(settings)
@@ -229,9 +249,15 @@ def _startup_failure(settings: ServerSettings, offset: int, code: int | None) ->
     return f"Neo4j failed to start ({detail[:200]}): see {settings.log_file}"
 
 
-def _running_pid(settings: ServerSettings) -> int | None:
+def _running(settings: ServerSettings) -> tuple[int, str] | None:
+    """Pid and URI of the running server of ``settings``' data dir, from its pid file.
+
+    The pid file holds ``pid host port``; one written before the host and port were recorded holds
+    only the pid, and then the URI is that of ``settings``.
+    """
     try:
-        pid = int(settings.pid_file.read_text().split()[0])
+        fields = settings.pid_file.read_text().split()
+        pid = int(fields[0])
     except (OSError, ValueError, IndexError):
         return None
     if not _alive(pid):
@@ -239,7 +265,17 @@ def _running_pid(settings: ServerSettings) -> int | None:
     with contextlib.suppress(OSError):  # /proc exists on Linux; elsewhere trust the pid file
         if MAIN_CLASS.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
             return None
-    return pid
+    return pid, _recorded_uri(fields[1:]) or settings.uri
+
+
+def _recorded_uri(fields: list[str]) -> str | None:
+    if len(fields) != 2:
+        return None
+    host, port = fields
+    try:
+        return bolt_uri(host, check_port(port))
+    except InputError:
+        return None
 
 
 def _alive(pid: int) -> bool:
@@ -255,10 +291,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _answers(settings: ServerSettings) -> bool:
-    auth = ("neo4j", settings.password) if settings.password else None
+def _answers(uri: str, password: str | None) -> bool:
+    auth = ("neo4j", password) if password else None
     try:
-        with neo4j.GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=2.0) as drv:
+        with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=2.0) as drv:
             drv.verify_connectivity()
         return True
     except Exception:  # any failure means "not yet"

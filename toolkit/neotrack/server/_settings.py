@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from neotrack.errors import InputError
+from neotrack.errors import InputError, ServerError
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$", re.IGNORECASE)
-_LOOPBACK = ("127.", "localhost", "::1")
+_NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
 def parse_size(text: str | int) -> int:
@@ -25,9 +27,40 @@ def parse_size(text: str | int) -> int:
     return int(float(number) * 1024 ** "_kmgt".index(unit.lower() or "_"))
 
 
+def check_port(value: object) -> int:
+    """``value`` as a TCP port; InputError unless it is a whole number from 1 to 65535."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise InputError(f"expected a port from 1 to 65535, got {value!r}")
+    return value
+
+
 def is_loopback(host: str) -> bool:
-    """True when ``host`` only accepts connections from this machine."""
-    return host.startswith(_LOOPBACK)
+    """True when every address ``host`` resolves to is a loopback one (127.0.0.0/8, ::1).
+
+    Raises:
+        ServerError: ``host`` does not resolve.
+    """
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise ServerError(
+            f"host {host!r} does not resolve: expected an address such as 127.0.0.1 or a known name"
+        ) from None
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    return bool(addresses) and all(_loopback_address(a) for a in addresses)
+
+
+def _loopback_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return (mapped or address).is_loopback
+
+
+def bolt_uri(host: str, port: int) -> str:
+    """The URI a client uses for a server listening on ``host``:``port`` (any address: loopback)."""
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"bolt://[{host}]:{port}" if ":" in host else f"bolt://{host}:{port}"
 
 
 def _data_home() -> Path:
@@ -66,6 +99,11 @@ class ServerSettings(BaseModel):
     startup_timeout: float = 120.0
     """Seconds to wait for Bolt to answer after launching the JVM."""
 
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: object) -> int:
+        return check_port(value)
+
     @field_validator("heap", "pagecache")
     @classmethod
     def _size(cls, value: str) -> str:
@@ -93,8 +131,7 @@ class ServerSettings(BaseModel):
 
     @property
     def uri(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-        return f"bolt://{host}:{self.port}"
+        return bolt_uri(self.host, self.port)
 
     @property
     def pid_file(self) -> Path:
@@ -110,5 +147,7 @@ def _first_error(exc: ValueError) -> str:
     if callable(errors):
         err = errors()[0]
         where = ".".join(str(p) for p in err.get("loc", ()))
+        if err.get("type") == "value_error" and "error" in err.get("ctx", {}):
+            return f"{where}: {err['ctx']['error']}"  # our own message says what it got
         return f"{where}: {err.get('msg')} (got {err.get('input')!r})"
     return str(exc)

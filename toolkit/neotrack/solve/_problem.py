@@ -34,8 +34,16 @@ class TrackingProblem:
 
     @classmethod
     def create(
-        cls, model: mip.Model, segments: pd.DataFrame, links: pd.DataFrame, hierarchy: pd.DataFrame
+        cls,
+        model: mip.Model,
+        segments: pd.DataFrame,
+        links: pd.DataFrame,
+        hierarchy: pd.DataFrame,
+        frames: tuple[int, int] | None = None,
     ) -> TrackingProblem:
+        """The variables of one window; ``frames`` = (first, last) frame of the window (default:
+        those of its segments). A window's first or last frame may hold no candidate at all: the
+        flags must then mark none, not the nearest frame that has some."""
         segments = segments.reset_index(drop=True)
         position = pd.Series(np.arange(len(segments)), index=segments.id.to_numpy())
         inside = links.source.isin(position.index) & links.target.isin(position.index)
@@ -57,8 +65,8 @@ class TrackingProblem:
             edge=binaries(m),
             src=position.reindex(links.source).to_numpy(),
             dst=position.reindex(links.target).to_numpy(),
-            first=(segments.t == segments.t.min()).to_numpy(),
-            last=(segments.t == segments.t.max()).to_numpy(),
+            first=(segments.t == (segments.t.min() if frames is None else frames[0])).to_numpy(),
+            last=(segments.t == (segments.t.max() if frames is None else frames[1])).to_numpy(),
         )
 
     def edges_by(self, ends: np.ndarray) -> list[list[int]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import logging
 import time
 
@@ -13,14 +12,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from neotrack.config import Config
-from neotrack.errors import InputError
 from neotrack.solve import _constraints as cons
 from neotrack.solve import _costs as costs
 from neotrack.solve._problem import TrackingProblem
 from neotrack.solve._solver import new_model, optimize
 from neotrack.solve._tracks import assign_tracks
 from neotrack.solve._windows import WindowPlan, plan_windows
-from neotrack.store import ID_STRIDE, Store, opened
+from neotrack.store import ID_STRIDE, Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -55,44 +53,42 @@ def solve(
 
 
 def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveResult:
-    from neotrack import __version__
-
-    info = store.dataset(dataset)
-    if info.get("n_links") is None:
-        raise InputError(f"dataset {dataset!r} has no links yet: run `neotrack link` first")
-    cfg = config.tracking
-    t_min, t_max, _ = store.time_range(dataset)
-    plans = plan_windows(t_min, t_max, cfg.window_size, cfg.overlap_size)
-    frame_shape = tuple(int(s) for s in info["shape"][1:])
-    started = time.perf_counter()
-    store.clear_solution(dataset)
-    anchor: set[int] = set()
-    objective, worst_gap, solver = 0.0, 0.0, ""
-    for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
-        chosen, edges, value, gap, solver = _solve_window(
-            store, dataset, config, plan, anchor, frame_shape, t_min
+    with store.writing(dataset, Stage.SOLVE):
+        info = store.info(dataset)
+        info.require(Stage.LINK)
+        cfg = config.tracking
+        t_min, t_max, _ = store.time_range(dataset)
+        plans = plan_windows(t_min, t_max, cfg.window_size, cfg.overlap_size)
+        frame_shape = tuple((info.shape or ())[1:])
+        started = time.perf_counter()
+        store.begin_stage(dataset, Stage.SOLVE, config=config.model_dump_json(include={"tracking"}))
+        anchor: set[int] = set()
+        objective, worst_gap, solver = 0.0, 0.0, "none"
+        for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
+            window = _solve_window(store, dataset, config, plan, anchor, frame_shape, t_min)
+            if window is None:  # no candidates in any frame of the window: nothing to choose
+                anchor = set()
+                continue
+            chosen, edges, value, gap, solver = window
+            objective, worst_gap = objective + value, max(worst_gap, gap)
+            keep = chosen[(chosen.t >= plan.commit_start) & (chosen.t < plan.commit_stop)]
+            kept_edges = edges[edges.source_t < plan.commit_stop - 1]
+            store.write_selection(dataset, keep.id.tolist())
+            store.write_transitions(dataset, kept_edges)
+            anchor = set(chosen.id[chosen.t == plan.commit_stop - 1].tolist())
+        selected, transitions = store.read_solution(dataset)
+        tracks = assign_tracks(selected, transitions)
+        store.write_tracks(dataset, tracks)
+        n_divisions = int((transitions.groupby("source").size() == 2).sum())
+        seconds = time.perf_counter() - started
+        store.finish_stage(
+            dataset,
+            Stage.SOLVE,
+            solver=solver,
+            objective=objective,
+            gap=worst_gap,
+            windows=len(plans),
         )
-        objective, worst_gap = objective + value, max(worst_gap, gap)
-        keep = chosen[(chosen.t >= plan.commit_start) & (chosen.t < plan.commit_stop)]
-        kept_edges = edges[edges.source_t < plan.commit_stop - 1]
-        store.write_selection(dataset, keep.id.tolist())
-        store.write_transitions(dataset, kept_edges)
-        anchor = set(chosen.id[chosen.t == plan.commit_stop - 1].tolist())
-    selected, transitions = store.read_solution(dataset)
-    tracks = assign_tracks(selected, transitions)
-    store.write_tracks(dataset, tracks)
-    n_divisions = int((transitions.groupby("source").size() == 2).sum())
-    seconds = time.perf_counter() - started
-    store.update_dataset(
-        dataset,
-        solve_config=config.model_dump_json(include={"tracking"}),
-        solve_version=__version__,
-        solve_solver=solver,
-        solve_objective=objective,
-        solve_gap=worst_gap,
-        solve_windows=len(plans),
-        solve_finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    )
     n_tracks = int(tracks.track_id.max()) if len(tracks) else 0
     log.info(
         "solved %r in %d window(s): %d segments in %d tracks, %d divisions, gap %.2g, %.1f s",
@@ -117,14 +113,20 @@ def _solve_window(
     anchor: set[int],
     frame_shape: tuple[int, ...],
     t_min: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, float, float, str]:
-    """Selected segments (id, t) and transitions (source, target, source_t) of one window."""
+) -> tuple[pd.DataFrame, pd.DataFrame, float, float, str] | None:
+    """Selected segments (id, t) and transitions (source, target, source_t) of one window; None
+    when the window holds no candidate at all."""
     cfg = config.tracking
     segments = store.read_segments(dataset, plan.start, plan.stop, extra=["pin"])
+    if segments.empty:
+        log.info(
+            "dataset %r, frames %d-%d: no candidates, nothing to solve", dataset, plan.start, plan.stop - 1
+        )
+        return None
     links = store.read_links(dataset, plan.start, plan.stop, extra=["pin"])
     hierarchy = store.read_hierarchy(dataset, plan.start, plan.stop)
     model = new_model(cfg)
-    p = TrackingProblem.create(model, segments, links, hierarchy)
+    p = TrackingProblem.create(model, segments, links, hierarchy, (plan.start, plan.stop - 1))
     cons.one_parent(p)
     cons.flow_out(p)
     cons.division_needs_segment(p)

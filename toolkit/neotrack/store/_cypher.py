@@ -3,57 +3,141 @@
 Columnar parameters (one list per property, indexed by ``i``) pack and unpack several times faster
 than a list of maps, and reads ``collect()`` each column into one list so that a window arrives as a
 handful of large values instead of tens of thousands of records.
+
+Every statement that changes a dataset starts with ``_FENCE``: it matches the dataset only while no
+other client holds its write lock (``$token`` is the caller's own lock, or null), so a client that
+lost its lock cannot write into a stage another one now runs.
 """
 
 from __future__ import annotations
 
-from neotrack.store._vocab import Label, Rel
+from collections.abc import Sequence
+
+from neotrack.store._vocab import (
+    HIERARCHY_COLUMNS,
+    LINK_COLUMNS,
+    SEGMENT_COLUMNS,
+    SOLUTION_COLUMNS,
+    Column,
+    Label,
+    Rel,
+)
 
 D, S = Label.DATASET, Label.SEGMENT
+_FENCE = f"MATCH (d:{D} {{name: $dataset}}) WHERE d.lock_owner IS NULL OR d.lock_owner = $token\n"
+
+
+def _props(columns: Sequence[Column]) -> str:
+    return ", ".join(f"{c.name}: ${c.name}[i]" for c in columns)
+
+
+def _collect(var: str, columns: Sequence[Column]) -> str:
+    """``collect(s.x) AS x, ...``; a column with a default is read as that default where absent."""
+    parts = []
+    for c in columns:
+        value = f"{var}.{c.name}"
+        if not c.required and c.kind == "int":
+            value = f"coalesce({value}, {c.default})"
+        parts.append(f"collect({value}) AS {c.name}")
+    return ", ".join(parts)
+
+
+# --- the store's own node -------------------------------------------------------------------
+STORE_ID = f"""
+MERGE (m:{Label.STORE} {{key: 'store'}})
+ON CREATE SET m.id = $id, m.created = datetime()
+RETURN m.id AS id
+"""
+READ_STORE_ID = f"MATCH (m:{Label.STORE} {{key: 'store'}}) RETURN m.id AS id"
 
 # --- datasets -------------------------------------------------------------------------------
-CREATE_DATASET = f"CREATE (d:{D} {{name: $name}}) SET d += $props, d.created = datetime()"
-UPDATE_DATASET = f"MATCH (d:{D} {{name: $name}}) SET d += $props RETURN count(d) AS n"
-GET_DATASET = f"MATCH (d:{D} {{name: $name}}) RETURN properties(d) AS props"
+CREATE_DATASET = f"CREATE (d:{D} {{name: $dataset}}) SET d += $props, d.created = datetime()"
+UPDATE_DATASET = _FENCE + "SET d += $props RETURN count(d) AS n"
+GET_DATASET = f"MATCH (d:{D} {{name: $dataset}}) RETURN properties(d) AS props"
 LIST_DATASETS = f"""
 MATCH (d:{D})
 RETURN d.name AS name, toString(d.created) AS created,
        COUNT {{ MATCH (s:{S} {{dataset: d.name}}) WHERE s.t >= 0 }} AS segments,
-       d.ndim AS ndim, d.shape AS shape, d.source AS source
+       d.ndim AS ndim, d.shape AS shape,
+       CASE WHEN d.solve_status = 'done' THEN 'solved'
+            WHEN d.lock_owner IS NOT NULL THEN d.lock_stage + ' running'
+            WHEN d.solve_status IS NOT NULL THEN 'solve interrupted'
+            WHEN d.link_status = 'done' THEN 'linked'
+            WHEN d.link_status IS NOT NULL THEN 'link interrupted'
+            WHEN d.segment_status = 'done' THEN 'segmented'
+            WHEN d.segment_status IS NOT NULL THEN 'segment interrupted'
+            ELSE 'empty' END AS stage,
+       d.source AS source
 ORDER BY name
 """
-DELETE_SEGMENTS_BATCH = f"""
-MATCH (s:{S} {{dataset: $name}}) WHERE s.t >= $t_start
+DELETE_SEGMENTS_BATCH = (
+    _FENCE
+    + f"""MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= $t_start
 WITH s LIMIT $batch
 DETACH DELETE s
 RETURN count(*) AS deleted
 """
-DELETE_DATASET_NODE = f"MATCH (d:{D} {{name: $name}}) DELETE d"
+)
+DELETE_DATASET_NODE = _FENCE + "DELETE d"
+
+# --- the write lock: one writer per dataset, whatever machine it runs on ----------------------
+# Setting a property first takes the node's write lock, so what follows reads the latest committed
+# state and two clients cannot both see the lock free (Neo4j's documented guard against lost updates).
+ACQUIRE_LOCK = f"""
+MATCH (d:{D} {{name: $dataset}})
+SET d.lock_probe = true
+WITH d, d.lock_owner IS NULL OR d.lock_owner = $stale_owner
+        OR d.lock_seen < datetime() - duration({{seconds: $timeout}}) AS free
+FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END |
+    SET d.lock_owner = $token, d.lock_stage = $stage, d.lock_host = $host, d.lock_pid = $pid,
+        d.lock_since = datetime(), d.lock_seen = datetime())
+REMOVE d.lock_probe
+RETURN free
+"""
+HEARTBEAT = f"""
+MATCH (d:{D} {{name: $dataset}}) WHERE d.lock_owner = $token
+SET d.lock_seen = datetime()
+RETURN count(d) AS n
+"""
+RELEASE_LOCK = f"""
+MATCH (d:{D} {{name: $dataset}}) WHERE d.lock_owner = $token
+REMOVE d.lock_owner, d.lock_stage, d.lock_host, d.lock_pid, d.lock_since, d.lock_seen
+RETURN count(d) AS n
+"""
+LOCK_STATE = f"""
+MATCH (d:{D} {{name: $dataset}})
+RETURN d.lock_owner AS owner, d.lock_stage AS stage, d.lock_host AS host, d.lock_pid AS pid,
+       toString(d.lock_since) AS since,
+       d.lock_seen < datetime() - duration({{seconds: $timeout}}) AS stale
+"""
 
 # --- bulk writes (the dataset node must exist: no orphans if it was deleted meanwhile) -------
-_SEGMENT_PROPS = ", ".join(
-    f"{k}: ${k}[i]" for k in ("id", "t", "z", "y", "x", "area", "bbox", "frontier", "height")
-)
-WRITE_SEGMENTS = f"""
-MATCH (d:{D} {{name: $dataset}})
-UNWIND range(0, size($id) - 1) AS i
-CREATE (s:{S} {{dataset: $dataset, {_SEGMENT_PROPS}}})
+WRITE_SEGMENTS = (
+    _FENCE
+    + f"""UNWIND range(0, size($id) - 1) AS i
+CREATE (s:{S} {{dataset: $dataset, {_props(SEGMENT_COLUMNS)}}})
 """
+)
 # The same, plus per-row maps of further properties (features); only sent when there are some.
 WRITE_SEGMENTS_WITH_EXTRA = WRITE_SEGMENTS + "SET s += $extra[i]\n"
-WRITE_LINKS = f"""
-UNWIND range(0, size($source) - 1) AS i
-MATCH (a:{S} {{dataset: $dataset, id: $source[i]}})
-MATCH (b:{S} {{dataset: $dataset, id: $target[i]}})
-CREATE (a)-[r:{Rel.LINK} {{weight: $weight[i]}}]->(b)
+
+
+def _each_pair(a: str, b: str) -> str:
+    """Unwind columns ``$a``, ``$b`` of segment ids into matched segments ``a`` and ``b``."""
+    return (
+        _FENCE
+        + f"""UNWIND range(0, size(${a}) - 1) AS i
+MATCH (a:{S} {{dataset: $dataset, id: ${a}[i]}})
+MATCH (b:{S} {{dataset: $dataset, id: ${b}[i]}})
 """
+    )
+
+
+WRITE_LINKS = _each_pair("source", "target") + (
+    f"CREATE (a)-[r:{Rel.LINK} {{{_props(LINK_COLUMNS[2:])}}}]->(b)\n"
+)
 WRITE_LINKS_WITH_EXTRA = WRITE_LINKS + "SET r += $extra[i]\n"
-WRITE_HIERARCHY = f"""
-UNWIND range(0, size($parent) - 1) AS i
-MATCH (p:{S} {{dataset: $dataset, id: $parent[i]}})
-MATCH (c:{S} {{dataset: $dataset, id: $child[i]}})
-CREATE (p)-[:{Rel.CONTAINS}]->(c)
-"""
+WRITE_HIERARCHY = _each_pair("parent", "child") + f"CREATE (a)-[:{Rel.CONTAINS}]->(b)\n"
 
 # --- bulk reads of a time window [t_start, t_stop) ----------------------------------------
 # The hint keeps the plan an index seek however the statistics look (a nearly empty graph can
@@ -61,15 +145,13 @@ CREATE (p)-[:{Rel.CONTAINS}]->(c)
 _BY_TIME = "USING INDEX {v}:" + S + "(dataset, t)"
 READ_SEGMENTS = f"""
 MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= $t_start AND s.t < $t_stop
-RETURN collect(s.id) AS id, collect(s.t) AS t, collect(s.z) AS z, collect(s.y) AS y,
-       collect(s.x) AS x, collect(s.area) AS area, collect(s.bbox) AS bbox,
-       collect(s.frontier) AS frontier, collect(s.height) AS height,
+RETURN {_collect("s", SEGMENT_COLUMNS)},
        collect([k IN $extra | s[k]]) AS extra
 """
 READ_LINKS = f"""
 MATCH (a:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="a")} WHERE a.t >= $t_start AND a.t < $t_stop - 1
 MATCH (a)-[r:{Rel.LINK}]->(b)
-RETURN collect(a.id) AS source, collect(b.id) AS target, collect(r.weight) AS weight,
+RETURN collect(a.id) AS source, collect(b.id) AS target, {_collect("r", LINK_COLUMNS[2:])},
        collect([k IN $extra | r[k]]) AS extra
 """
 READ_HIERARCHY = f"""
@@ -77,80 +159,80 @@ MATCH (p:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="p")} WHERE p.t >= $t_sta
 MATCH (p)-[:{Rel.CONTAINS}]->(c)
 RETURN collect(p.id) AS parent, collect(c.id) AS child
 """
+assert HIERARCHY_COLUMNS[0].name == "parent"  # READ_HIERARCHY's names
 TIME_RANGE = f"""
 MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0
 RETURN min(s.t) AS t_min, max(s.t) AS t_max, count(s) AS n
 """
 
 # --- per-step replacement ------------------------------------------------------------------
-DELETE_LINKS_BATCH = f"""
-MATCH (a:{S} {{dataset: $dataset}})-[r:{Rel.LINK}]->() WHERE a.t >= 0
+DELETE_LINKS_BATCH = (
+    _FENCE
+    + f"""MATCH (a:{S} {{dataset: $dataset}})-[r:{Rel.LINK}]->() WHERE a.t >= $t_start
 WITH r LIMIT $batch
 DELETE r
 RETURN count(*) AS deleted
 """
+)
 SEGMENT_KEYS = f"""
 MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0
 RETURN keys(s) AS keys LIMIT 1
 """
 
 # --- solutions (selected segments, NEXT transitions, track ids) and pins --------------------
-CLEAR_SELECTION_BATCH = f"""
-MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
+CLEAR_SELECTION_BATCH = (
+    _FENCE
+    + f"""MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
 WHERE s.t >= $t_start AND s.selected IS NOT NULL
 WITH s LIMIT $batch
-REMOVE s.selected, s.track_id, s.parent_track_id, s.lineage_id
+REMOVE s.selected, {", ".join(f"s.{c.name}" for c in SOLUTION_COLUMNS)}
 RETURN count(*) AS n
 """
-CLEAR_NEXT_BATCH = f"""
-MATCH (a:{S} {{dataset: $dataset}})-[r:{Rel.NEXT}]->() WHERE a.t >= $t_start
+)
+CLEAR_NEXT_BATCH = (
+    _FENCE
+    + f"""MATCH (a:{S} {{dataset: $dataset}})-[r:{Rel.NEXT}]->() WHERE a.t >= $t_start
 WITH r LIMIT $batch
 DELETE r
 RETURN count(*) AS n
 """
-WRITE_SELECTED = f"""
-UNWIND range(0, size($id) - 1) AS i
+)
+_EACH_SEGMENT = (
+    _FENCE
+    + f"""UNWIND range(0, size($id) - 1) AS i
 MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
-SET s.selected = true
 """
-WRITE_NEXT = f"""
-UNWIND range(0, size($source) - 1) AS i
-MATCH (a:{S} {{dataset: $dataset, id: $source[i]}})
-MATCH (b:{S} {{dataset: $dataset, id: $target[i]}})
-CREATE (a)-[:{Rel.NEXT}]->(b)
-"""
-WRITE_TRACKS = f"""
-UNWIND range(0, size($id) - 1) AS i
-MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
-SET s.track_id = $track_id[i], s.parent_track_id = $parent_track_id[i], s.lineage_id = $lineage_id[i]
-"""
+)
+WRITE_SELECTED = _EACH_SEGMENT + "SET s.selected = true\n"
+WRITE_NEXT = _each_pair("source", "target") + f"CREATE (a)-[:{Rel.NEXT}]->(b)\n"
+WRITE_TRACKS = _EACH_SEGMENT + "SET " + ", ".join(f"s.{c.name} = ${c.name}[i]" for c in SOLUTION_COLUMNS)
 READ_SELECTED = f"""
 MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
 WHERE s.t >= $t_start AND s.t < $t_stop AND s.selected
-RETURN collect(s.id) AS id, collect(s.t) AS t, collect(s.z) AS z, collect(s.y) AS y,
-       collect(s.x) AS x, collect(s.area) AS area, collect(s.bbox) AS bbox,
-       collect(coalesce(s.track_id, 0)) AS track_id,
-       collect(coalesce(s.parent_track_id, 0)) AS parent_track_id,
-       collect(coalesce(s.lineage_id, 0)) AS lineage_id
+RETURN {_collect("s", SEGMENT_COLUMNS + SOLUTION_COLUMNS)}
 """
 READ_NEXT = f"""
 MATCH (a:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="a")} WHERE a.t >= $t_start AND a.t < $t_stop - 1
 MATCH (a)-[:{Rel.NEXT}]->(b)
 RETURN collect(a.id) AS source, collect(b.id) AS target
 """
-PIN_SEGMENTS = f"""
-UNWIND $id AS id
+PIN_SEGMENTS = (
+    _FENCE
+    + f"""UNWIND $id AS id
 MATCH (s:{S} {{dataset: $dataset, id: id}})
 SET s.pin = $value
 RETURN count(s) AS n
 """
-PIN_LINKS = f"""
-UNWIND range(0, size($source) - 1) AS i
+)
+PIN_LINKS = (
+    _FENCE
+    + f"""UNWIND range(0, size($source) - 1) AS i
 MATCH (:{S} {{dataset: $dataset, id: $source[i]}})
       -[r:{Rel.LINK}]->(:{S} {{dataset: $dataset, id: $target[i]}})
 SET r.pin = $value
 RETURN count(r) AS n
 """
+)
 COUNT_SEGMENTS = f"""
 UNWIND $id AS id
 MATCH (s:{S} {{dataset: $dataset, id: id}})
@@ -162,8 +244,6 @@ MATCH (:{S} {{dataset: $dataset, id: $source[i]}})
       -[r:{Rel.LINK}]->(:{S} {{dataset: $dataset, id: $target[i]}})
 RETURN count(r) AS n
 """
-WRITE_SHIFTS = f"""
-UNWIND range(0, size($id) - 1) AS i
-MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
-SET s.shift_z = $shift_z[i], s.shift_y = $shift_y[i], s.shift_x = $shift_x[i]
-"""
+WRITE_SHIFTS = (
+    _EACH_SEGMENT + "SET s.shift_z = $shift_z[i], s.shift_y = $shift_y[i], s.shift_x = $shift_x[i]\n"
+)

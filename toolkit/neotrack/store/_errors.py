@@ -38,6 +38,11 @@ def translated(uri: str, user: str | None) -> Iterator[None]:
     except nx.CypherSyntaxError as exc:
         raise QueryError(f"Cypher syntax error: {_short(exc)}") from None
     except nx.Neo4jError as exc:
+        if (exc.code or "").endswith("Statement.AccessMode"):
+            raise QueryError(
+                "this statement would change the graph, and the query runs read-only: "
+                "allow writes explicitly (`neotrack query --write`, Store.query(..., write=True))"
+            ) from None
         if "MemoryPoolOutOfMemoryError" in (exc.code or "") or "memory" in (exc.message or ""):
             raise QueryError(
                 f"Neo4j ran out of transaction memory ({_short(exc)}): use smaller batches "

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from neotrack.store._info import Stage
 from neotrack.store._vocab import Label, Rel
 
 if TYPE_CHECKING:
@@ -78,14 +79,11 @@ class Lineage:
     """
 
     def __init__(self, store: Store, dataset: str) -> None:
-        if "solve_finished" not in store.dataset(dataset):
-            from neotrack.errors import InputError
-
-            raise InputError(f"dataset {dataset!r} has no solution: run `neotrack solve` first")
+        store.info(dataset).require(Stage.SOLVE)
         self.store, self.dataset = store, dataset
 
     def _ask(self, query: str, **params: object) -> pd.DataFrame:
-        return self.store.query(query, dataset=self.dataset, **params)
+        return self.store.query(query, {"dataset": self.dataset, **params})
 
     def tracks(self) -> pd.DataFrame:
         """Every track: track_id, start, end, length (frames), parent_track_id, lineage_id."""

@@ -10,6 +10,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     f"CREATE CONSTRAINT segment_key IF NOT EXISTS FOR (s:{Label.SEGMENT}) "
     "REQUIRE (s.dataset, s.id) IS UNIQUE",
     f"CREATE INDEX segment_time IF NOT EXISTS FOR (s:{Label.SEGMENT}) ON (s.dataset, s.t)",
+    f"CREATE CONSTRAINT store_key IF NOT EXISTS FOR (m:{Label.STORE}) REQUIRE m.key IS UNIQUE",
     f"CREATE INDEX segment_track IF NOT EXISTS FOR (s:{Label.SEGMENT}) ON (s.dataset, s.track_id)",
 )
 

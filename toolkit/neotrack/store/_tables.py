@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from neotrack.errors import InputError
-from neotrack.store._vocab import ID_STRIDE
+from neotrack.store._vocab import (
+    HIERARCHY_COLUMNS,
+    ID_STRIDE,
+    LINK_COLUMNS,
+    SEGMENT_COLUMNS,
+    Column,
+)
 
 _RESERVED = {"dataset"}
 
@@ -90,14 +96,47 @@ def _extras(df: pd.DataFrame, core: set[str], what: str) -> list[dict[str, Any]]
     return [{str(k): to_python(v) for k, v in r.items()} for r in records]
 
 
+def _convert(df: pd.DataFrame, column: Column, what: str) -> list[Any]:
+    """One column of ``df`` as a list of plain values of the column's kind (its default if absent)."""
+    if column.name not in df.columns:
+        if column.required:
+            raise InputError(f"{what} table lacks column {column.name!r}; it has {list(df.columns)}")
+        return [list(column.default) if column.kind == "ints" else column.default] * len(df)
+    if column.kind == "int":
+        return _ints(df, column.name, what).tolist()
+    if column.kind == "float":
+        return _floats(df, column.name, what).tolist()
+    return _int_lists(df, column.name, what)
+
+
+def table_columns(
+    table: pd.DataFrame | Mapping[str, Any], spec: Sequence[Column], what: str
+) -> tuple[pd.DataFrame, dict[str, list[Any]], list[dict[str, Any]] | None]:
+    """The table, its ``spec`` columns as lists, and per-row maps of its other columns (or None)."""
+    df = _frame(table, what)
+    _require(df, tuple(c.name for c in spec if c.required), what)
+    columns = {c.name: _convert(df, c, what) for c in spec}
+    return df, columns, _extras(df, {c.name for c in spec}, what)
+
+
+def frame_from_columns(row: Mapping[str, Any], spec: Sequence[Column]) -> pd.DataFrame:
+    """A DataFrame of the ``collect()``-ed columns of a read, with the dtypes of ``spec``."""
+    dtypes = {"int": np.int64, "float": np.float64}
+    return pd.DataFrame(
+        {
+            c.name: row[c.name] if c.kind == "ints" else np.asarray(row[c.name], dtype=dtypes[c.kind])
+            for c in spec
+        }
+    )
+
+
 def segment_columns(
     table: pd.DataFrame | Mapping[str, Any],
 ) -> tuple[dict[str, list[Any]], list[dict[str, Any]] | None]:
-    """Columns id, t, z, y, x, area, bbox, frontier, height as lists, and the other columns."""
+    """The ``SEGMENT_COLUMNS`` as lists, and the other columns (features) as per-row maps."""
     what = "segment"
-    df = _frame(table, what)
-    _require(df, ("id", "t", "y", "x", "area"), what)
-    ids, t = _ints(df, "id", what), _ints(df, "t", what)
+    _, columns, extra = table_columns(table, SEGMENT_COLUMNS, what)
+    ids, t = np.asarray(columns["id"], dtype=np.int64), np.asarray(columns["t"], dtype=np.int64)
     _unique(ids, what)
     if t.size and t.min() < 0:
         raise InputError(f"segment frames must be >= 0, got t={t.min()}")
@@ -108,40 +147,27 @@ def segment_columns(
             f"segment id {ids[i]} does not encode its frame t={t[i]}: ids are "
             f"t * {ID_STRIDE:_} + k (see neotrack.store.segment_id)"
         )
-    area = _ints(df, "area", what)
-    bbox = _bboxes(df, ids.size)
-    columns = {
-        "id": ids.tolist(),
-        "t": t.tolist(),
-        "z": _floats(df, "z", what, 0.0).tolist(),
-        "y": _floats(df, "y", what).tolist(),
-        "x": _floats(df, "x", what).tolist(),
-        "area": area.tolist(),
-        "bbox": bbox,
-        "frontier": _floats(df, "frontier", what, -1.0).tolist(),
-        "height": _floats(df, "height", what, -1.0).tolist(),
-    }
-    core = {"id", "t", "z", "y", "x", "area", "bbox", "frontier", "height"}
-    return columns, _extras(df, core, what)
+    return columns, extra
 
 
-def _bboxes(df: pd.DataFrame, n: int) -> list[list[int]]:
-    if "bbox" not in df.columns:
-        return [[] for _ in range(n)]
-    try:  # the common case: all boxes of one length, converted in one go
-        return np.stack(df["bbox"].to_numpy()).astype(np.int64).tolist()
+def _int_lists(df: pd.DataFrame, name: str, what: str) -> list[list[int]]:
+    try:  # the common case: all lists of one length, converted in one go
+        return np.stack(df[name].to_numpy()).astype(np.int64).tolist()
     except (ValueError, TypeError):
-        return [[int(v) for v in b] for b in df["bbox"]]
+        try:
+            return [[int(v) for v in b] for b in df[name]]
+        except (ValueError, TypeError):
+            raise InputError(f"{what} column {name!r} must hold lists of integers") from None
 
 
 def link_columns(
     table: pd.DataFrame | Mapping[str, Any],
 ) -> tuple[dict[str, list[Any]], list[dict[str, Any]] | None]:
-    """Columns source, target, weight as lists, and the other columns (features)."""
+    """The ``LINK_COLUMNS`` as lists, and the other columns (features) as per-row maps."""
     what = "link"
-    df = _frame(table, what)
-    _require(df, ("source", "target", "weight"), what)
-    source, target = _ints(df, "source", what), _ints(df, "target", what)
+    _, columns, extra = table_columns(table, LINK_COLUMNS, what)
+    source = np.asarray(columns["source"], dtype=np.int64)
+    target = np.asarray(columns["target"], dtype=np.int64)
     forward = target // ID_STRIDE == source // ID_STRIDE + 1
     if not forward.all():
         i = np.flatnonzero(~forward)[0]
@@ -149,25 +175,20 @@ def link_columns(
             f"link {source[i]} -> {target[i]} does not go from frame t to t+1 "
             f"({source[i] // ID_STRIDE} -> {target[i] // ID_STRIDE})"
         )
-    columns = {
-        "source": source.tolist(),
-        "target": target.tolist(),
-        "weight": _floats(df, "weight", what).tolist(),
-    }
-    return columns, _extras(df, {"source", "target", "weight"}, what)
+    return columns, extra
 
 
 def hierarchy_columns(table: pd.DataFrame | Mapping[str, Any]) -> dict[str, list[Any]]:
-    """Columns parent, child as lists; both ends must lie in the same frame."""
+    """The ``HIERARCHY_COLUMNS`` as lists; both ends must lie in the same frame."""
     what = "hierarchy"
-    df = _frame(table, what)
-    _require(df, ("parent", "child"), what)
-    parent, child = _ints(df, "parent", what), _ints(df, "child", what)
+    _, columns, _ = table_columns(table, HIERARCHY_COLUMNS, what)
+    parent = np.asarray(columns["parent"], dtype=np.int64)
+    child = np.asarray(columns["child"], dtype=np.int64)
     same = parent // ID_STRIDE == child // ID_STRIDE
     if not same.all():
         i = np.flatnonzero(~same)[0]
         raise InputError(f"hierarchy edge {parent[i]} -> {child[i]} joins two different frames")
-    return {"parent": parent.tolist(), "child": child.tolist()}
+    return columns
 
 
 def segment_id(t: int | np.ndarray, k: int | np.ndarray) -> Any:

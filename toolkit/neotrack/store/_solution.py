@@ -1,0 +1,114 @@
+"""Solutions in the graph: selected segments, NEXT transitions, track ids; pins and shifts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from neotrack.errors import InputError
+from neotrack.store import _cypher as cy
+from neotrack.store._candidates import T_MAX, Candidates
+from neotrack.store._tables import frame_from_columns
+from neotrack.store._vocab import SEGMENT_COLUMNS, SOLUTION_COLUMNS
+
+
+class Solutions(Candidates):
+    """What the solver writes and lineage readers read; what users pin."""
+
+    def clear_solution(self, dataset: str) -> None:
+        """Forget the dataset's solution (flags, track ids, NEXT transitions) and its solve stage."""
+        from neotrack.store._info import Stage
+
+        with self.writing(dataset, "clear solution"):
+            self.begin_stage(dataset, Stage.SOLVE)
+            self.update_dataset(dataset, solve_status=None)
+
+    def write_selection(self, dataset: str, ids: Sequence[int]) -> int:
+        """Mark segments as selected (in the solution)."""
+        columns = {"id": [int(i) for i in ids]}
+        return self._write_batches(
+            dataset,
+            cy.WRITE_SELECTED,
+            columns,
+            None,
+            "selections",
+            False,
+            lambda s: s.counters.properties_set,
+        )
+
+    def write_transitions(self, dataset: str, table: pd.DataFrame) -> int:
+        """Selected transitions (``source, target``) as NEXT relationships."""
+        columns = {k: table[k].astype("int64").tolist() for k in ("source", "target")}
+        return self._write_batches(
+            dataset,
+            cy.WRITE_NEXT,
+            columns,
+            None,
+            "transitions",
+            False,
+            lambda s: s.counters.relationships_created,
+        )
+
+    def write_tracks(self, dataset: str, table: pd.DataFrame) -> int:
+        """Track ids of selected segments: ``id`` and the ``SOLUTION_COLUMNS``."""
+        keys = ("id", *(c.name for c in SOLUTION_COLUMNS))
+        columns = {k: table[k].astype("int64").tolist() for k in keys}
+        n = len(SOLUTION_COLUMNS)
+        return self._write_batches(
+            dataset,
+            cy.WRITE_TRACKS,
+            columns,
+            None,
+            "track ids",
+            False,
+            lambda s: s.counters.properties_set // n,
+        )
+
+    def write_shifts(self, dataset: str, table: pd.DataFrame) -> int:
+        """Expected displacement t -> t+1 of segments (pixels): ``id, shift_z, shift_y, shift_x``."""
+        columns = {"id": table.id.astype("int64").tolist()}
+        for k in ("shift_z", "shift_y", "shift_x"):
+            columns[k] = table[k].astype(float).tolist()
+        return self._write_batches(
+            dataset, cy.WRITE_SHIFTS, columns, None, "shifts", False, lambda s: s.counters.properties_set // 3
+        )
+
+    def read_solution(
+        self, dataset: str, t_start: int = 0, t_stop: int | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Selected segments (with track ids) and NEXT transitions of frames [t_start, t_stop)."""
+        self._require(dataset)
+        stop = T_MAX if t_stop is None else t_stop
+        row = self._run(cy.READ_SELECTED, dataset=dataset, t_start=t_start, t_stop=stop)[0]
+        segments = frame_from_columns(row, SEGMENT_COLUMNS + SOLUTION_COLUMNS)
+        segments = segments.drop(columns=["frontier", "height"])
+        nxt = self._run(cy.READ_NEXT, dataset=dataset, t_start=t_start, t_stop=stop)[0]
+        edges = pd.DataFrame({k: np.asarray(nxt[k], dtype=np.int64) for k in ("source", "target")})
+        return (
+            segments.sort_values("id", ignore_index=True),
+            edges.sort_values(["source", "target"], ignore_index=True),
+        )
+
+    def pin_segments(self, dataset: str, ids: Sequence[int], value: bool | None) -> int:
+        """Force segments into (True) or out of (False) the next solution; None removes the pin."""
+        params = {"id": [int(i) for i in ids]}
+        if self._run(cy.COUNT_SEGMENTS, dataset=dataset, **params)[0]["n"] != len(params["id"]):
+            raise InputError(f"not every segment of {params['id']} is in dataset {dataset!r}")
+        return int(self._pin(cy.PIN_SEGMENTS, dataset, value=value, **params))
+
+    def pin_links(self, dataset: str, table: pd.DataFrame, value: bool | None) -> int:
+        """Force candidate transitions (``source, target``) in (True) or out (False); None unpins."""
+        params = {
+            "source": table.source.astype("int64").tolist(),
+            "target": table.target.astype("int64").tolist(),
+        }
+        if self._run(cy.COUNT_LINKS, dataset=dataset, **params)[0]["n"] != len(table):
+            raise InputError(f"not every transition given is a candidate link of dataset {dataset!r}")
+        return int(self._pin(cy.PIN_LINKS, dataset, value=value, **params))
+
+    def _pin(self, query: str, dataset: str, **params: object) -> int:
+        if (busy := self._busy(dataset)) is not None:
+            raise busy
+        return int(self._write(query, dataset, **params)[0]["n"])
