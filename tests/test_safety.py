@@ -379,3 +379,116 @@ def test_track_from_the_repository_root_leaves_git_status_clean(
     assert not [p for p in ROOT.rglob("*.zarr") if p.stat().st_mtime >= started]
     assert store.pixels(name).parent.name in ("pixels", store.store_id)  # the store's data home
     tifffile.imread(tmp_path / "res" / "mask000.tif")
+
+
+# --- found in review: late errors, lost locks, relative inputs, user folders -------------------
+def test_a_writer_that_lost_its_lock_writes_nothing(store: Store, tracked: str) -> None:
+    before = store.read_solution(tracked)
+    with Store(uri=store.uri) as slow, slow.writing(tracked, "solve"):
+        # its lock expired and another run took it over, finished and released it meanwhile
+        store.query("MATCH (d:Dataset {name: $d}) REMOVE d.lock_owner", d=tracked, write=True)
+        with pytest.raises(DatasetBusyError, match="lost the write lock"):
+            slow.write_selection(tracked, [int(i) for i in before[0].id])
+        with pytest.raises(DatasetBusyError, match="lost the write lock"):
+            slow.clear_solution(tracked)
+    after = store.read_solution(tracked)
+    assert before[0].equals(after[0]) and before[1].equals(after[1])
+
+
+def test_track_keeps_a_solved_dataset_when_a_late_step_fails(
+    store: Store, name: str, movie: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neotrack.track as tracking
+
+    def failing_export(*args: object, **kwargs: object) -> None:
+        raise InputError("more than 65535 tracks")
+
+    monkeypatch.setattr(tracking, "to_ctc", failing_export)
+    with pytest.raises(InputError, match="65535"):
+        tracking.track(movie, tmp_path / "res", config=config(), dataset=name, store=store)
+    assert store.info(name).solve.done  # hours of work are not thrown away for an export error
+
+
+def test_overwrite_with_an_unwritable_working_dir_keeps_the_stored_candidates(
+    store: Store, name: str, tmp_path: Path
+) -> None:
+    labels = simulate(n_frames=3, n_cells=4, seed=13).labels
+    segment(labels=labels, dataset=name, store=store)
+    n = store.time_range(name)[2]
+    cfg = Config()
+    cfg.data.working_dir = tmp_path / "a-file"
+    cfg.data.working_dir.write_text("not a folder")
+    with pytest.raises(InputError, match="cannot write pixels"):
+        segment(labels=labels, dataset=name, config=cfg, store=store, overwrite=True)
+    assert store.time_range(name)[2] == n and store.info(name).segment.done
+    assert CandidateMasks(store, name).frame(0).leaves.any()
+
+
+def test_flow_and_preprocess_never_replace_a_users_folder(tmp_path: Path) -> None:
+    from neotrack.flow import timelapse_flow
+    from neotrack.imgproc import preprocess
+
+    images = simulate(n_frames=2, shape=(32, 32), n_cells=2, seed=14).images
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep")
+    for run in (
+        lambda: timelapse_flow(images, folder, overwrite=True),
+        lambda: preprocess(images, folder, overwrite=True),
+    ):
+        with pytest.raises(DatasetExistsError, match="neotrack did not write it"):
+            run()
+    assert (folder / "notes.txt").read_text() == "keep"
+
+
+def test_export_keeps_the_previous_result_when_a_check_fails(
+    store: Store, tracked: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "prev"
+    to_ctc(tracked, out, store)
+    before = tree_digest(out)
+    pixels = store.pixels(tracked)
+    pixels.rename(pixels.with_name("moved-away"))
+    with pytest.raises(InputError, match="are in none of"):
+        to_ctc(tracked, out, store, overwrite=True)
+    assert tree_digest(out) == before
+
+
+def test_inputs_are_protected_whatever_the_current_directory(
+    store: Store, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from neotrack.export import import_ctc
+
+    gt = write_ctc(simulate(n_frames=4, shape=(96, 96), n_cells=3, seed=15), tmp_path / "m").parent
+    monkeypatch.chdir(gt / "01_GT")
+    import_ctc("TRA", name, store=store)  # a relative path
+    before = tree_digest(gt / "01_GT" / "TRA")
+    monkeypatch.chdir(tmp_path)
+    (gt / "01_GT" / "TRA" / "res_track.txt").write_text("")  # the folder now looks like a result
+    with pytest.raises(InputError, match="is the input"):
+        to_ctc(name, gt / "01_GT" / "TRA", store, overwrite=True)
+    (gt / "01_GT" / "TRA" / "res_track.txt").unlink()
+    assert tree_digest(gt / "01_GT" / "TRA") == before
+
+
+def test_solve_keeps_an_imported_lineage_and_links_anywhere_are_protected(
+    store: Store, name: str, tmp_path: Path
+) -> None:
+    from neotrack.export import import_ctc
+
+    write_ctc(simulate(n_frames=4, shape=(96, 96), n_cells=3, seed=16), tmp_path / "m")
+    import_ctc(tmp_path / "m" / "01_GT" / "TRA", name, store=store)
+    with pytest.raises(InputError, match="imported lineage"):
+        solve(name, config(), store)
+    assert store.info(name).solve.attrs["solver"] == "import"
+    other = f"{name}-links"
+    try:
+        segments = [(t, 1, 50.0, 50.0, 100) for t in range(5)]
+        store_graph(store, other, segments, [((3, 1), (4, 1), 0.5)])  # links only in frames 3-4
+        store.update_dataset(other, link_status=None)  # written by hand, not by `link`
+        with pytest.raises(DatasetExistsError, match="did not make"):
+            link(other, config(), store)
+        assert len(store.read_links(other)) == 1
+    finally:
+        if store.has_dataset(other):
+            store.delete_dataset(other)

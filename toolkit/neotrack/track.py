@@ -70,7 +70,7 @@ def track(
         try:
             return _track(store, name, images, labels, out, config, overwrite, progress, flow)
         except InputError:
-            if created:
+            if created and not store.info(name).segment.done:  # bad input: nothing worth keeping
                 store.delete_dataset(name)
             raise
 

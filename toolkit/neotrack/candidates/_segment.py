@@ -85,7 +85,7 @@ def segment(
     inputs = Inputs.open(config, images=images, foreground=foreground, boundaries=boundaries, labels=labels)
     paths = [p for p in (images, foreground, boundaries, *_as_list(labels)) if p is not None]
     with opened(store) as opened_store:
-        check_outside(opened_store.pixel_home(config.data.working_dir), paths, "the working dir")
+        check_outside(opened_store.check_pixel_home(config.data.working_dir), paths, "the working dir")
         return _segment(opened_store, dataset, inputs, config, overwrite, progress)
 
 
@@ -113,6 +113,7 @@ def _segment(
         "shape": list(inputs.shape),
         "voxel_size": list(config.data.voxel_size or [1.0] * (len(inputs.shape) - 1)),
         "source": "; ".join(s.name for s in inputs.sources),
+        "input_paths": [str(s.location) for s in inputs.sources if s.location is not None],
     }
     settings = settings_fingerprint(config)
     fingerprint = "; ".join(s.fingerprint() for s in inputs.sources)

@@ -14,7 +14,15 @@ from scipy.optimize import linear_sum_assignment
 
 from neotrack.candidates import CandidateMasks
 from neotrack.errors import InputError
-from neotrack.export._common import CTC_FILES, dataset_inputs, output_folder, painted_frames, solved_dataset
+from neotrack.export._common import (
+    CTC_FILES,
+    check_output_folder,
+    check_unchanged,
+    dataset_inputs,
+    output_folder,
+    painted_frames,
+    solved_dataset,
+)
 from neotrack.solve import assign_tracks
 from neotrack.store import Store, opened
 
@@ -57,13 +65,15 @@ def to_ctc(
     out = Path(out_dir)
     with opened(store) as st:
         info = solved_dataset(st, dataset)
-        output_folder(out, CTC_FILES, overwrite, dataset_inputs(st, info))
+        inputs = dataset_inputs(st, info)
+        check_output_folder(out, CTC_FILES, overwrite, inputs)
         shape = info.shape or ()
         selected, transitions = st.read_solution(dataset)
         selected = _select(selected, transitions, shape, margin, first_frame)
         if len(selected) and int(selected.track_id.max()) > np.iinfo(np.uint16).max:
             raise InputError(f"{dataset!r} has more than 65535 tracks: CTC masks are 16-bit")
         masks = CandidateMasks(st, dataset)
+        output_folder(out, CTC_FILES, overwrite, inputs)  # every check passed: replace the old result
         digits = max(3, len(str(shape[0] - 1)))
         lines = track_table(selected)
         for t, painted in painted_frames(
@@ -78,6 +88,7 @@ def to_ctc(
                     f"frame {t}: the painted labels do not match res_track.txt (overlapping masks?)"
                 )
             tifffile.imwrite(out / f"mask{t:0{digits}d}.tif", frame, compression="lzw")
+        check_unchanged(st, info)
     (out / "res_track.txt").write_text("".join(f"{a} {b} {c} {d}\n" for a, b, c, d in lines.to_numpy()))
     log.info("wrote CTC result of %r (%d tracks) to %s", dataset, len(lines), out)
     return out

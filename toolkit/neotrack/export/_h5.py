@@ -17,7 +17,15 @@ import pandas as pd
 from neotrack.candidates import CandidateMasks
 from neotrack.config import Config
 from neotrack.errors import InputError
-from neotrack.export._common import H5_FILES, dataset_inputs, output_folder, painted_frames, solved_dataset
+from neotrack.export._common import (
+    H5_FILES,
+    check_output_folder,
+    check_unchanged,
+    dataset_inputs,
+    output_folder,
+    painted_frames,
+    solved_dataset,
+)
 from neotrack.store import ID_STRIDE, Store, opened
 
 log = logging.getLogger(__name__)
@@ -68,16 +76,19 @@ def to_h5_events(
     out = Path(out_dir)
     with opened(store) as st:
         info = solved_dataset(st, dataset)
-        output_folder(out, H5_FILES, overwrite, dataset_inputs(st, info))
+        inputs = dataset_inputs(st, info)
+        check_output_folder(out, H5_FILES, overwrite, inputs)
         shape = info.shape or ()
         selected, transitions = st.read_solution(dataset)
         masks = CandidateMasks(st, dataset)
+        output_folder(out, H5_FILES, overwrite, inputs)  # every check passed: replace the old result
         n_children = transitions.groupby("source").size()
         for t, labels in painted_frames(
             masks, selected, shape[0], shape[1:], desc="h5 events", progress=progress
         ):
             events = frame_events(t, selected, transitions, n_children, shape[0] - 1)
             _write_frame(out / f"{t:05d}.h5", labels, events)
+        check_unchanged(st, info)
     log.info("wrote %d ilastik event files of %r to %s", shape[0], dataset, out)
     return out
 

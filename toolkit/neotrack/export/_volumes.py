@@ -9,7 +9,14 @@ import numpy as np
 import zarr
 
 from neotrack.candidates import CandidateMasks
-from neotrack.export._common import dataset_inputs, is_neotrack_zarr, new_path, painted_frames, solved_dataset
+from neotrack.export._common import (
+    check_unchanged,
+    dataset_inputs,
+    is_neotrack_zarr,
+    new_path,
+    painted_frames,
+    solved_dataset,
+)
 from neotrack.export._tables import to_networkx
 from neotrack.store import Store, opened
 
@@ -24,10 +31,10 @@ def to_zarr(
     """A (T, (Z,) Y, X) int32 zarr array painted by track id, one chunk per frame, frame by frame."""
     with opened(store) as st:
         info = solved_dataset(st, dataset)
-        path = new_path(Path(path), overwrite, is_neotrack_zarr, dataset_inputs(st, info))
-        shape = info.shape or ()
         selected, _ = st.read_solution(dataset)
         masks = CandidateMasks(st, dataset)
+        path = new_path(Path(path), overwrite, is_neotrack_zarr, dataset_inputs(st, info))
+        shape = info.shape or ()
         out = zarr.create_array(
             str(path), shape=shape, dtype="int32", chunks=(1, *shape[1:]), fill_value=0, overwrite=True
         )
@@ -40,6 +47,7 @@ def to_zarr(
             masks, selected, shape[0], shape[1:], "track_id", "zarr labels", progress
         ):
             out[t] = painted.astype(np.int32)
+        check_unchanged(st, info)
     return out
 
 

@@ -12,8 +12,9 @@ import zarr
 from scipy.stats import qmc
 from tqdm.auto import tqdm
 
+from neotrack._outputs import is_neotrack_zarr, new_path
 from neotrack.config import Config
-from neotrack.errors import DatasetExistsError, InputError
+from neotrack.errors import InputError
 from neotrack.flow._field import flow_field, scale_factors
 from neotrack.io import open_images
 from neotrack.store import Stage, Store, opened
@@ -38,8 +39,7 @@ def timelapse_flow(
     shape = source.frame_shape
     factor = scale_factors(shape, cfg.reduce, 1)[0]
     reduced = tuple(int(np.ceil(n / f)) for n, f in zip(shape, factor, strict=True))
-    if Path(out).exists() and not overwrite:
-        raise DatasetExistsError(f"{out} exists: choose another path or overwrite")
+    new_path(Path(out), overwrite, is_neotrack_zarr, [images])  # only a field we wrote is replaced
     field = zarr.create_array(
         str(out),
         shape=(len(source), len(shape), *reduced),

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import zarr
 
+from neotrack._outputs import is_neotrack_zarr, new_path
 from neotrack._parallel import map_frames
 from neotrack.config import Config
 from neotrack.imgproc._maps import FrameMaps, Inputs
@@ -36,7 +37,8 @@ def preprocess(
     """
     config = config or Config()
     inputs = Inputs.open(config, images=images, labels=labels)
-    group = zarr.open_group(str(out), mode="w" if overwrite else "w-")
+    new_path(Path(out), overwrite, is_neotrack_zarr, [images, labels])  # only maps we wrote are replaced
+    group = zarr.open_group(str(out), mode="w-")
     chunks = (1, *inputs.shape[1:])
     arrays = {
         name: group.create_array(name, shape=inputs.shape, dtype=np.float32, chunks=chunks, fill_value=0.0)

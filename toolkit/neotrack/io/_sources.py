@@ -65,6 +65,11 @@ class FrameSource(ABC):
             raise InputError(f"{self._where(t)}: frame contains {what} values")
         return data
 
+    @property
+    def location(self) -> Path | None:
+        """The resolved file or folder the frames come from; None for arrays in memory."""
+        return None
+
     @abstractmethod
     def fingerprint(self) -> str:
         """A short hex digest of the input that changes when the input changes (to check resumes).
@@ -142,6 +147,10 @@ class TiffFolder(FrameSource):
     digits are taken in natural order.
     """
 
+    @property
+    def location(self) -> Path | None:
+        return self.folder
+
     def __init__(self, folder: Path) -> None:
         self.name = str(folder)
         self.folder = folder.resolve()
@@ -178,6 +187,10 @@ class _FileArraySource(ArraySource):
     path: Path
     _resolved: Path
     internal_path: str | None = None
+
+    @property
+    def location(self) -> Path | None:
+        return self._resolved
 
     @abstractmethod
     def _open(self) -> Any: ...

@@ -220,7 +220,7 @@ def _start_frame(store: Store, info: DatasetInfo, settings: str, overwrite: bool
     """None to link from scratch; else the frame where an interrupted run with these settings stopped."""
     state = info.link
     if overwrite or state.status is None:
-        if state.status is None and not overwrite and store.read_links(info.name, 0, 2).shape[0]:
+        if state.status is None and not overwrite and store.query(_COUNT_LINKS, dataset=info.name).n[0]:
             raise DatasetExistsError(
                 f"dataset {info.name!r} holds links that `link` did not make: replace them with --overwrite"
             )

@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from neotrack.config import Config
+from neotrack.errors import InputError
 from neotrack.solve import _constraints as cons
 from neotrack.solve import _costs as costs
 from neotrack.solve._problem import TrackingProblem
@@ -56,6 +57,11 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
     with store.writing(dataset, Stage.SOLVE):
         info = store.info(dataset)
         info.require(Stage.LINK)
+        if info.link.config == "import":
+            raise InputError(
+                f"dataset {dataset!r} holds an imported lineage and no candidate links: to track it "
+                f"anew, run `neotrack link --dataset {dataset} --overwrite` first"
+            )
         cfg = config.tracking
         t_min, t_max, _ = store.time_range(dataset)
         plans = plan_windows(t_min, t_max, cfg.window_size, cfg.overlap_size)

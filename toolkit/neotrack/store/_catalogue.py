@@ -104,9 +104,10 @@ class Catalogue(Connection):
             info = self.info(name)
             folder = self._find_pixels(info, required=False)
             deleted = self.delete_segments(name)
+            if not self._write(cy.DELETE_DATASET_NODE, name)[0]["n"]:
+                self._check_fence(name)
             if folder is not None and info.uid:
                 px.remove_dataset_dir(folder, info.uid)
-            self._write(cy.DELETE_DATASET_NODE, name)
         log.info("deleted dataset %r (%d segments)", name, deleted)
         return deleted
 
@@ -115,12 +116,17 @@ class Catalogue(Connection):
         return self._delete_batches(cy.DELETE_SEGMENTS_BATCH, dataset, t_start)
 
     def _delete_batches(self, query: str, dataset: str, t_start: int = 0) -> int:
-        if (busy := self._busy(dataset)) is not None:
-            raise busy
+        self._check_fence(dataset)
         deleted = 0
         while n := self._write(query, dataset, t_start=t_start, batch=self.batch_size)[0][0]:
             deleted += n
+        self._check_fence(dataset)  # a batch that matched nothing because the lock was lost
         return deleted
+
+    def _check_fence(self, dataset: str) -> None:
+        """Raise unless this client may write ``dataset`` now (it holds the lock, or none is held)."""
+        if (busy := self._busy(dataset)) is not None:
+            raise busy
 
     # --- the write lock -------------------------------------------------------------------
     @contextlib.contextmanager
@@ -209,12 +215,14 @@ class Catalogue(Connection):
             self.delete_segments(dataset, t_start)
 
     def finish_stage(self, dataset: str, stage: Stage, **attrs: Any) -> None:
-        """Mark ``stage`` done, recording ``attrs`` (prefixed with the stage), version and time."""
+        """Mark ``stage`` done, recording ``attrs`` (prefixed with the stage), version, time and a
+        run id (``<stage>_run``, new for every run: readers compare it to notice a replaced result)."""
         from neotrack import __version__
 
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         props = {f"{stage}_{k}": v for k, v in attrs.items()}
         props |= {f"{stage}_status": "done", f"{stage}_version": __version__, f"{stage}_finished": now}
+        props[f"{stage}_run"] = uuid.uuid4().hex
         self.update_dataset(dataset, **props)
 
     def _clear_solution(self, dataset: str) -> None:
@@ -226,11 +234,19 @@ class Catalogue(Connection):
         """Where new pixel stores of this store go: the chosen folder, else the store's data home."""
         return px.chosen_home(working_dir) or px.default_home(self.uri, self.store_id)
 
+    def check_pixel_home(self, working_dir: str | Path | None = None) -> Path:
+        """The home new pixel stores would go to, checked to be writable (nothing else is changed)."""
+        home = self.pixel_home(working_dir)
+        px.check_writable(home)
+        return home
+
     def new_pixels(self, dataset: str, working_dir: str | Path | None = None) -> Path:
         """A fresh pixel folder for ``dataset`` (its old one removed); recorded on the dataset."""
         info = self.info(dataset)
-        if info.uid is None:
-            raise InputError(f"dataset {dataset!r} has no id: it was made by an older neotrack")
+        if info.uid is None:  # made by an older neotrack: it gets its id now
+            self.update_dataset(dataset, uid=uuid.uuid4().hex)
+            info = self.info(dataset)
+        assert info.uid is not None
         old = self._find_pixels(info, required=False)
         if old is not None:
             px.remove_dataset_dir(old, info.uid)
@@ -288,16 +304,9 @@ def _lock_params(token: str, stage: str) -> dict[str, Any]:
 
 
 def _lock_props(token: str, stage: str) -> dict[str, Any]:
-    now = datetime.datetime.now(datetime.UTC)
+    """The lock of a dataset created locked; its times are the server's (``CREATE_DATASET``)."""
     params = _lock_params(token, stage)
-    return {
-        "lock_owner": params["token"],
-        "lock_stage": params["stage"],
-        "lock_host": params["host"],
-        "lock_pid": params["pid"],
-        "lock_since": now,
-        "lock_seen": now,
-    }
+    return {f"lock_{k}": v for k, v in params.items() if k != "token"} | {"lock_owner": token}
 
 
 class _Heartbeat:

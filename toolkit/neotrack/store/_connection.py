@@ -169,8 +169,13 @@ class Connection:
         rows = self._run(cy.LOCK_STATE, dataset=dataset, timeout=LOCK_TIMEOUT)
         if not rows:
             raise not_found(dataset)
-        owner = rows[0]["owner"]
-        if owner is None or owner == self._tokens.get(dataset):
+        owner, mine = rows[0]["owner"], self._tokens.get(dataset)
+        if mine is not None and owner != mine:
+            return DatasetBusyError(
+                f"lost the write lock of dataset {dataset!r} (it expired, or another run took it "
+                "over): nothing more was written; run the step again"
+            )
+        if owner is None or owner == mine:
             return None
         return busy_error(dataset, rows[0])
 

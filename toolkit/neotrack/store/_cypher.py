@@ -4,9 +4,9 @@ Columnar parameters (one list per property, indexed by ``i``) pack and unpack se
 than a list of maps, and reads ``collect()`` each column into one list so that a window arrives as a
 handful of large values instead of tens of thousands of records.
 
-Every statement that changes a dataset starts with ``_FENCE``: it matches the dataset only while no
-other client holds its write lock (``$token`` is the caller's own lock, or null), so a client that
-lost its lock cannot write into a stage another one now runs.
+Every statement that changes a dataset starts with ``_FENCE``: it matches the dataset only when the
+caller holds its write lock (``$token``), or holds none while nobody does (``$token`` null) — so a
+client that lost its lock (it expired, another run took it over and maybe finished) writes nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from neotrack.store._vocab import (
 )
 
 D, S = Label.DATASET, Label.SEGMENT
-_FENCE = f"MATCH (d:{D} {{name: $dataset}}) WHERE d.lock_owner IS NULL OR d.lock_owner = $token\n"
+_FENCE = (
+    f"MATCH (d:{D} {{name: $dataset}}) "
+    "WHERE d.lock_owner = $token OR ($token IS NULL AND d.lock_owner IS NULL)\n"
+)
 
 
 def _props(columns: Sequence[Column]) -> str:
@@ -51,7 +54,11 @@ RETURN m.id AS id
 READ_STORE_ID = f"MATCH (m:{Label.STORE} {{key: 'store'}}) RETURN m.id AS id"
 
 # --- datasets -------------------------------------------------------------------------------
-CREATE_DATASET = f"CREATE (d:{D} {{name: $dataset}}) SET d += $props, d.created = datetime()"
+CREATE_DATASET = f"""
+CREATE (d:{D} {{name: $dataset}}) SET d += $props, d.created = datetime()
+WITH d WHERE d.lock_owner IS NOT NULL
+SET d.lock_since = datetime(), d.lock_seen = datetime()
+"""
 UPDATE_DATASET = _FENCE + "SET d += $props RETURN count(d) AS n"
 GET_DATASET = f"MATCH (d:{D} {{name: $dataset}}) RETURN properties(d) AS props"
 LIST_DATASETS = f"""
@@ -78,7 +85,7 @@ DETACH DELETE s
 RETURN count(*) AS deleted
 """
 )
-DELETE_DATASET_NODE = _FENCE + "DELETE d"
+DELETE_DATASET_NODE = _FENCE + "DELETE d RETURN count(*) AS n"
 
 # --- the write lock: one writer per dataset, whatever machine it runs on ----------------------
 # Setting a property first takes the node's write lock, so what follows reads the latest committed

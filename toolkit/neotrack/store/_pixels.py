@@ -55,6 +55,17 @@ def chosen_home(working_dir: str | Path | None) -> Path | None:
     return Path(chosen).expanduser().resolve() if chosen else None
 
 
+def check_writable(home: Path) -> None:
+    """Refuse a pixel home that cannot be created or written, before anything is changed."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe = home / f".neotrack-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write pixels to {home}: {exc.strerror or exc}") from None
+
+
 def make_dataset_dir(home: Path, uid: str, dataset: str, store_id: str) -> Path:
     """``<home>/<uid>``, created with its marker (or re-used when the marker says it is this one)."""
     folder = home / uid
@@ -95,7 +106,22 @@ def remove_dataset_dir(folder: Path, uid: str) -> bool:
     """Delete a dataset's pixel folder — only when its marker says it is that dataset's."""
     if owner(folder) != uid:
         return False
-    shutil.rmtree(folder, ignore_errors=True)
+    if folder.is_symlink():  # the user moved the folder and linked it: remove the link, not the target
+        folder.unlink()
+        log.info("removed the link %s to the pixels of dataset id %s", folder, uid)
+        return True
+    try:
+        for entry in folder.iterdir():
+            if entry.name != MARKER:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        (folder / MARKER).unlink()
+        folder.rmdir()
+    except OSError as exc:
+        log.warning("could not remove all pixels of dataset id %s in %s: %s", uid, folder, exc)
+        return False
     log.info("removed the pixels of dataset id %s in %s", uid, folder)
     return True
 

@@ -109,6 +109,8 @@ class Solutions(Candidates):
         return int(self._pin(cy.PIN_LINKS, dataset, value=value, **params))
 
     def _pin(self, query: str, dataset: str, **params: object) -> int:
-        if (busy := self._busy(dataset)) is not None:
-            raise busy
-        return int(self._write(query, dataset, **params)[0]["n"])
+        self._check_fence(dataset)
+        rows = self._write(query, dataset, **params)
+        if not rows or (not rows[0]["n"] and params.get("id", params.get("source"))):
+            self._check_fence(dataset)  # nothing matched: the lock was taken meanwhile?
+        return int(rows[0]["n"]) if rows else 0

@@ -17,7 +17,8 @@ from neotrack.store._vocab import (
     Column,
 )
 
-_RESERVED = {"dataset"}
+_RESERVED = {"dataset", "selected", "pin", "track_id", "parent_track_id", "lineage_id"}
+"""Properties the toolkit owns: a feature column of that name would overwrite a solution or pin."""
 
 
 def validate_dataset_name(name: object) -> str:
