@@ -258,3 +258,12 @@ def test_evaluate_refuses_incomplete_folders(ctc_pair: tuple[Path, Path], tmp_pa
     code, out = _evaluate(no_tra, perfect)
     assert code == 1 and out.startswith(f"Error: ground truth {no_tra} has no TRA folder")
     assert out.count("\n") == 1
+
+
+def test_evaluate_refuses_results_of_shifted_frames(ctc_pair: tuple[Path, Path], tmp_path: Path) -> None:
+    gt, perfect = ctc_pair
+    res = shutil.copytree(perfect, tmp_path / "01_RES")
+    for path in sorted(res.glob("mask*.tif"), reverse=True):  # frames 1-6 instead of 0-5: same count
+        path.rename(res / f"mask{int(path.stem[4:]) + 1:03d}.tif")
+    code, out = _evaluate(gt, res)
+    assert code == 1 and "covers frames mask001.tif…mask006.tif" in out and out.count("\n") == 1

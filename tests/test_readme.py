@@ -6,7 +6,6 @@ README blocks marked ```python are run; blocks marked ```py are fragments.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -54,13 +53,15 @@ def test_readme_python_example_runs(store: Store, tmp_path: Path, monkeypatch: p
 
 @pytest.mark.realdata
 @pytest.mark.skipif(not (SHARED_DATA / "Fluo-N2DH-SIM+").exists(), reason="shared data absent")
-def test_readme_segment_example_runs(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_segment_example_runs(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, working_dir: Path
+) -> None:
     assert len(_blocks()) == 2
     block = next(b for b in _blocks() if "segment(" in b).replace("../shared/data", str(SHARED_DATA))
     result = run_example(block, "sim", store, tmp_path, monkeypatch)
     assert result["result"].n_frames == 65 and result["mask"].sum() > 0
     masks = result["result"].leaves_path  # <pixel home>/<dataset id>/masks.zarr, never the current dir
-    assert masks.parent.parent == Path(os.environ["NEOTRACK_WORKING_DIR"]).resolve()
+    assert masks.parent.parent == working_dir.resolve()
     assert not list(tmp_path.glob("*.zarr"))
 
 

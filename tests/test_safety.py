@@ -217,10 +217,9 @@ def test_an_interrupted_link_resumes(store: Store, tracked: str, monkeypatch: py
     import neotrack.linking._link as linking
 
     reference = store.read_links(tracked, extra=["iou"])
-    real, calls = linking.frame_links, []
+    real = linking.frame_links
 
     def stop_at_frame_3(a, b, *args):  # type: ignore[no-untyped-def]
-        calls.append(a.t)
         if a.t == 3:
             raise KeyboardInterrupt
         return real(a, b, *args)
@@ -259,23 +258,41 @@ def test_a_second_writer_is_refused_and_writes_nothing(store: Store, tracked: st
     assert before[0].equals(after[0]) and before[1].equals(after[1])
 
 
-def test_two_solves_at_once_leave_one_valid_solution(store: Store, tracked: str) -> None:
+def test_two_solves_at_once_leave_one_valid_solution(
+    store: Store, tracked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neotrack.solve._solve as solving
+
     errors: list[BaseException] = []
+    inside, release = threading.Event(), threading.Event()
+    real = solving.assign_tracks
+
+    def parked(*args: object) -> object:  # the first solve waits here, its lock held
+        inside.set()
+        release.wait(60)
+        return real(*args)
+
+    monkeypatch.setattr(solving, "assign_tracks", parked)
+    before = store.info(tracked).solve.attrs["run"]
 
     def run() -> None:
         with Store(uri=store.uri) as own:
             try:
                 solve(tracked, config(), own)
-            except DatasetBusyError as exc:
+            except BaseException as exc:
                 errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    first = threading.Thread(target=run)
+    first.start()
+    assert inside.wait(60), "the first solve did not start"
+    second = threading.Thread(target=run)  # certainly while the first one runs
+    second.start()
+    second.join()
+    release.set()
+    first.join()
     assert len(errors) <= 1
-    assert store.info(tracked).solve.done
+    assert len(errors) == 1 and isinstance(errors[0], DatasetBusyError), errors
+    assert store.info(tracked).solve.done and store.info(tracked).solve.attrs["run"] != before
     assert_valid(store, tracked)
 
 
@@ -306,17 +323,39 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(store: Store, tracked: st
     assert store.info(tracked).lock_stage is None and store.info(tracked).solve.done
 
 
-def test_a_lock_without_heartbeat_expires(store: Store, tracked: str) -> None:
-    store.update_dataset(tracked, lock_owner="gone", lock_stage="solve", lock_host="elsewhere", lock_pid=1)
-    with pytest.raises(DatasetBusyError, match="elsewhere"):
-        solve(tracked, config(), store)
+def _foreign_lock(store: Store, dataset: str, seconds_ago: float) -> None:
+    """A lock of a run on another machine whose last heartbeat was ``seconds_ago``."""
     store.query(
-        "MATCH (d:Dataset {name: $d}) SET d.lock_seen = datetime() - duration({minutes: 5})",
-        d=tracked,
+        "MATCH (d:Dataset {name: $d}) SET d.lock_owner = 'gone', d.lock_stage = 'solve', "
+        "d.lock_host = 'elsewhere', d.lock_pid = 1, d.lock_since = datetime() - duration({hours: 1}), "
+        "d.lock_seen = datetime() - duration({seconds: $s})",
+        d=dataset,
+        s=seconds_ago,
         write=True,
     )
+
+
+def test_a_lock_without_heartbeat_expires(store: Store, tracked: str) -> None:
+    from neotrack.store._connection import LOCK_TIMEOUT
+
+    _foreign_lock(store, tracked, LOCK_TIMEOUT - 10)  # alive: it beat within the timeout
+    with pytest.raises(DatasetBusyError, match="elsewhere"):
+        solve(tracked, config(), store)
+    _foreign_lock(store, tracked, LOCK_TIMEOUT + 10)  # silent for longer than the timeout
     solve(tracked, config(), store)
     assert store.info(tracked).lock_stage is None
+
+
+def test_a_held_lock_is_kept_alive_by_its_heartbeat(
+    store: Store, tracked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neotrack.store._catalogue as catalogue
+
+    monkeypatch.setattr(catalogue, "HEARTBEAT_INTERVAL", 0.2)
+    with Store(uri=store.uri) as holder, holder.writing(tracked, "solve"):
+        first = store.dataset(tracked)["lock_seen"]
+        time.sleep(1.0)
+        assert store.dataset(tracked)["lock_seen"] > first
 
 
 # --- 6. resume checks the input and the settings that matter -------------------------------------
@@ -387,8 +426,9 @@ def test_a_writer_that_lost_its_lock_writes_nothing(store: Store, tracked: str) 
     with Store(uri=store.uri) as slow, slow.writing(tracked, "solve"):
         # its lock expired and another run took it over, finished and released it meanwhile
         store.query("MATCH (d:Dataset {name: $d}) REMOVE d.lock_owner", d=tracked, write=True)
+        unselected = sorted(set(store.read_segments(tracked).id) - set(before[0].id))[:3]
         with pytest.raises(DatasetBusyError, match="lost the write lock"):
-            slow.write_selection(tracked, [int(i) for i in before[0].id])
+            slow.write_selection(tracked, [int(i) for i in unselected])
         with pytest.raises(DatasetBusyError, match="lost the write lock"):
             slow.clear_solution(tracked)
     after = store.read_solution(tracked)

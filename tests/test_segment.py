@@ -145,8 +145,8 @@ def test_an_interrupted_run_resumes_without_duplicates(store: Store, name: str, 
         assert got.id.is_unique
         assert got.drop(columns="bbox").equals(want.drop(columns="bbox"))
         assert store.read_hierarchy(name).equals(store.read_hierarchy(reference))
+        store.update_dataset(name, segment_status="running")
         with pytest.raises(InputError, match="segmentation settings changed"):
-            store.update_dataset(name, segment_status="running")
             segment(scene.images, dataset=name, config=small_config(tmp_path, min_area=31), store=small)
     finally:
         small.close()

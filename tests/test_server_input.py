@@ -137,3 +137,12 @@ def test_query_is_read_only_unless_write(server: ServerSettings) -> None:
     finally:
         _cli("query", "MATCH (n:NeotrackQueryProbe {k: $k}) DELETE n", *key, "--write")
     assert probes() == 0
+
+
+def test_query_parameters_may_have_any_name(server: ServerSettings) -> None:
+    """Users name parameters freely: ``write``, ``params`` or ``cypher`` are just parameters."""
+    result = _cli(
+        "query", "RETURN $write AS w, $params AS p", "-p", "write=1", "-p", "params=x", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"w": 1, "p": "x"}]

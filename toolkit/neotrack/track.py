@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from neotrack._outputs import CTC_FILES, check_output_folder
 from neotrack.candidates import SegmentResult, segment
 from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.export import to_ctc
-from neotrack.export._common import CTC_FILES, check_output_folder
 from neotrack.flow import add_flow, timelapse_flow
 from neotrack.linking import LinkResult, estimate_shifts, link
 from neotrack.solve import SolveResult, solve

@@ -91,7 +91,7 @@ class CandidateMasks:
     def __init__(self, store: Store, dataset: str) -> None:
         info = store.info(dataset)
         info.require(Stage.SEGMENT)
-        path = store.pixels(dataset) / MASKS
+        path = store.pixels(info) / MASKS
         check_masks_owner(path, info)
         self.store, self.dataset = store, dataset
         self.leaves = zarr.open_array(str(path / "leaves"), mode="r")

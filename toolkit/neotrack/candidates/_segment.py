@@ -83,14 +83,15 @@ def segment(
     """
     config = config or Config()
     inputs = Inputs.open(config, images=images, foreground=foreground, boundaries=boundaries, labels=labels)
-    paths = [p for p in (images, foreground, boundaries, *_as_list(labels)) if p is not None]
     with opened(store) as opened_store:
-        check_outside(opened_store.check_pixel_home(config.data.working_dir), paths, "the working dir")
+        home = opened_store.check_pixel_home(config.data.working_dir)
+        check_outside(home, _input_paths(inputs), "the working dir")
         return _segment(opened_store, dataset, inputs, config, overwrite, progress)
 
 
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [] if value is None else [value]
+def _input_paths(inputs: Inputs) -> list[Path]:
+    """The resolved files and folders the run reads (arrays in memory have none)."""
+    return [s.location for s in inputs.sources if s.location is not None]
 
 
 def settings_fingerprint(config: Config) -> str:
@@ -113,7 +114,7 @@ def _segment(
         "shape": list(inputs.shape),
         "voxel_size": list(config.data.voxel_size or [1.0] * (len(inputs.shape) - 1)),
         "source": "; ".join(s.name for s in inputs.sources),
-        "input_paths": [str(s.location) for s in inputs.sources if s.location is not None],
+        "input_paths": [str(p) for p in _input_paths(inputs)],
     }
     settings = settings_fingerprint(config)
     fingerprint = "; ".join(s.fingerprint() for s in inputs.sources)

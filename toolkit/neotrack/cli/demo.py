@@ -35,7 +35,7 @@ def demo(out_dir: Path | None, dataset: str, frames: int, seed: int, uri: str | 
     if uri is None:
         uri = server.start().uri
     if out_dir is None:
-        from neotrack.store._pixels import user_data_dir
+        from neotrack._system import user_data_dir
 
         out_dir = user_data_dir() / "demo"
     with Store(uri=uri) as store:

@@ -99,8 +99,9 @@ def csv(dataset: str, out_dir: Path, overwrite: bool, uri: str | None) -> None:
 @one_line_errors
 def napari(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> None:
     """A napari tracks table (the parent graph as a parent_track_id column)."""
+    from neotrack._outputs import new_path
     from neotrack.export import to_napari
-    from neotrack.export._common import dataset_inputs, new_path, solved_dataset
+    from neotrack.export._common import dataset_inputs, solved_dataset
 
     with open_store(uri) as store:
         new_path(out_file, overwrite, inputs=dataset_inputs(store, solved_dataset(store, dataset)))
@@ -122,8 +123,9 @@ def networkx(dataset: str, out_file: Path, overwrite: bool, uri: str | None) -> 
     """The solution as a networkx DiGraph, written as GraphML."""
     import networkx as nx
 
+    from neotrack._outputs import new_path
     from neotrack.export import to_networkx
-    from neotrack.export._common import dataset_inputs, new_path, solved_dataset
+    from neotrack.export._common import dataset_inputs, solved_dataset
 
     with open_store(uri) as store:
         new_path(out_file, overwrite, inputs=dataset_inputs(store, solved_dataset(store, dataset)))

@@ -81,12 +81,12 @@ def h5(folder: Path, dataset: str, working_dir: Path | None, overwrite: bool, ur
 @one_line_errors
 def evaluate(gt: Path, res: Path, metrics: str) -> None:
     """Score a CTC result against ground truth with py-ctcmetrics (the official measures)."""
+    _check_comparable(gt, res)
     try:
         from ctc_metrics import evaluate_sequence
     except ImportError:
         raise click.ClickException("py-ctcmetrics is not installed: pip install py-ctcmetrics") from None
     names = [m.strip() for m in metrics.split(",") if m.strip()]
-    _check_comparable(gt, res)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             scores = evaluate_sequence(str(res), str(gt), metrics=names, threads=1)
@@ -108,7 +108,7 @@ def _check_comparable(gt: Path, res: Path) -> None:
         raise InputError(
             f"result {res} has no res_track.txt; expected a CTC result (maskNNN.tif, res_track.txt)"
         )
-    masks, truth = _masks(res, "mask"), _masks(tra, "man_track")
+    masks, truth = _frames(res, "mask"), _frames(tra, "man_track")
     if not truth:
         raise InputError(f"ground truth {tra} has no man_trackNNN.tif masks")
     if len(masks) != len(truth):
@@ -116,15 +116,24 @@ def _check_comparable(gt: Path, res: Path) -> None:
             f"result {res} has {len(masks)} frames ({_span(masks, 'maskNNN.tif')}) but the ground truth "
             f"{tra} has {len(truth)}: they must cover the same frames"
         )
+    if list(masks) != list(truth):
+        raise InputError(
+            f"result {res} covers frames {_span(masks, '')} but the ground truth {tra} covers "
+            f"{_span(truth, '')}: they must cover the same frames"
+        )
 
 
-def _masks(folder: Path, prefix: str) -> list[str]:
-    """Names of the ``<prefix>*.tif`` files in a folder, in natural order."""
-    names = [p.name for p in folder.glob(f"{prefix}*.tif")]
-    return sorted(names, key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)])
+def _frames(folder: Path, prefix: str) -> dict[int, str]:
+    """``{frame number: file name}`` of the ``<prefix>NNN.tif`` files in a folder, by frame."""
+    found = {int(m.group(1)): p.name for p in folder.glob(f"{prefix}*.tif") if (m := _NUMBER.search(p.name))}
+    return dict(sorted(found.items()))
 
 
-def _span(names: list[str], pattern: str) -> str:
+def _span(frames: dict[int, str], pattern: str) -> str:
+    names = list(frames.values())
     if not names:
         return f"no {pattern}"
     return names[0] if len(names) == 1 else f"{names[0]}…{names[-1]}"
+
+
+_NUMBER = re.compile(r"(\d+)\.tif$")

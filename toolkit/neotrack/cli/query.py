@@ -52,7 +52,7 @@ def query(cypher: str, params: tuple[str, ...], fmt: str, write: bool, uri: str 
     """
     values = dict(_parse_param(p) for p in params)
     with open_store(uri) as store:
-        table = store.query(cypher, write=write, **values)
+        table = store.query(cypher, values, write=write)  # users name parameters freely: a mapping
     if fmt == "csv":
         click.echo(table.to_csv(index=False), nl=False)
     elif fmt == "json":

@@ -11,30 +11,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from neotrack._outputs import (
-    CTC_FILES,
-    H5_FILES,
-    check_output_folder,
-    is_neotrack_zarr,
-    new_path,
-    output_folder,
-)
 from neotrack.errors import InputError
 from neotrack.store import DatasetInfo, Stage, Store
-
-__all__ = [
-    "CTC_FILES",
-    "H5_FILES",
-    "check_output_folder",
-    "check_unchanged",
-    "dataset_inputs",
-    "is_neotrack_zarr",
-    "new_path",
-    "output_folder",
-    "painted_frames",
-    "solved_dataset",
-]
-
 
 
 def solved_dataset(store: Store, dataset: str) -> DatasetInfo:
@@ -58,7 +36,7 @@ def check_unchanged(store: Store, before: DatasetInfo) -> None:
 def dataset_inputs(store: Store, info: DatasetInfo) -> list[Path]:
     """The paths an export must stay out of: the dataset's sources and its pixel folder."""
     paths = [Path(p) for p in info.props.get("input_paths") or []]
-    if (pixels := store.find_pixels(info.name)) is not None:
+    if (pixels := store.find_pixels(info)) is not None:
         paths.append(pixels)
     return paths
 

@@ -12,17 +12,10 @@ import tifffile
 from scipy import ndimage as ndi
 from scipy.optimize import linear_sum_assignment
 
+from neotrack._outputs import CTC_FILES, check_output_folder, output_folder
 from neotrack.candidates import CandidateMasks
 from neotrack.errors import InputError
-from neotrack.export._common import (
-    CTC_FILES,
-    check_output_folder,
-    check_unchanged,
-    dataset_inputs,
-    output_folder,
-    painted_frames,
-    solved_dataset,
-)
+from neotrack.export._common import check_unchanged, dataset_inputs, painted_frames, solved_dataset
 from neotrack.solve import assign_tracks
 from neotrack.store import Store, opened
 

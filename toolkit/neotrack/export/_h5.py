@@ -14,18 +14,11 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from neotrack._outputs import H5_FILES, check_output_folder, output_folder
 from neotrack.candidates import CandidateMasks
 from neotrack.config import Config
 from neotrack.errors import InputError
-from neotrack.export._common import (
-    H5_FILES,
-    check_output_folder,
-    check_unchanged,
-    dataset_inputs,
-    output_folder,
-    painted_frames,
-    solved_dataset,
-)
+from neotrack.export._common import check_unchanged, dataset_inputs, painted_frames, solved_dataset
 from neotrack.store import ID_STRIDE, Store, opened
 
 log = logging.getLogger(__name__)

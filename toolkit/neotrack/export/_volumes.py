@@ -8,15 +8,9 @@ from typing import Any
 import numpy as np
 import zarr
 
+from neotrack._outputs import is_neotrack_zarr, new_path
 from neotrack.candidates import CandidateMasks
-from neotrack.export._common import (
-    check_unchanged,
-    dataset_inputs,
-    is_neotrack_zarr,
-    new_path,
-    painted_frames,
-    solved_dataset,
-)
+from neotrack.export._common import check_unchanged, dataset_inputs, painted_frames, solved_dataset
 from neotrack.export._tables import to_networkx
 from neotrack.store import Store, opened
 

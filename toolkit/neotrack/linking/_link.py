@@ -190,11 +190,14 @@ def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress:
         t_min, t_max, _ = store.time_range(dataset)
         started = time.perf_counter()
         pending: list[pd.DataFrame] = []
+        rows = 0
 
         def flush(next_frame: int) -> None:
+            nonlocal rows
             store.write_links(dataset, pd.concat(pending, ignore_index=True))
             store.update_dataset(dataset, link_next_frame=next_frame)
             pending.clear()
+            rows = 0
 
         frames = range(max(t_min, start or 0), t_max)
         for t in tqdm(frames, desc="linking", unit="frame", disable=None if progress else True):
@@ -202,25 +205,25 @@ def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress:
             if links.empty:
                 log.info("frames %d -> %d: no links", t, t + 1)
             pending.append(links)
-            if sum(len(p) for p in pending) >= store.batch_size:
+            rows += len(links)
+            if rows >= store.batch_size:
                 flush(t + 1)
         if pending:
             flush(t_max)
-        n_links = int(store.query(_COUNT_LINKS, dataset=dataset).n[0])
+        n_links = store.count_links(dataset)
         seconds = time.perf_counter() - started
         store.finish_stage(dataset, Stage.LINK, count=n_links)
     log.info("linked %r: %d links in %.1f s", dataset, n_links, seconds)
     return LinkResult(dataset, n_links, seconds)
 
 
-_COUNT_LINKS = "MATCH (:Segment {dataset: $dataset})-[r:LINK]->() RETURN count(r) AS n"
-
-
 def _start_frame(store: Store, info: DatasetInfo, settings: str, overwrite: bool) -> int | None:
     """None to link from scratch; else the frame where an interrupted run with these settings stopped."""
     state = info.link
-    if overwrite or state.status is None:
-        if state.status is None and not overwrite and store.query(_COUNT_LINKS, dataset=info.name).n[0]:
+    if overwrite:
+        return None
+    if state.status is None:
+        if store.count_links(info.name):
             raise DatasetExistsError(
                 f"dataset {info.name!r} holds links that `link` did not make: replace them with --overwrite"
             )

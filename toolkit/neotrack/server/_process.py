@@ -18,9 +18,10 @@ from pathlib import Path
 
 import neo4j
 
+from neotrack._system import check_port
 from neotrack.errors import InputError, ServerError
 from neotrack.server._build import MAIN_CLASS, launcher_classpath
-from neotrack.server._settings import ServerSettings, bolt_uri, check_port, is_loopback, parse_size
+from neotrack.server._settings import ServerSettings, bolt_uri, is_loopback, parse_size
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,13 @@ def status(settings: ServerSettings | None = None) -> ServerStatus:
         return ServerStatus(False, settings.uri, settings.data_dir)
     pid, uri = running
     return ServerStatus(True, uri, settings.data_dir, pid, _answers(uri, settings.password))
+
+
+def running_uri(settings: ServerSettings | None = None) -> str | None:
+    """The URI of the running local server of ``settings``' data dir, from its pid file; None when it
+    does not run. Unlike ``status`` it opens no connection."""
+    running = _running(settings or ServerSettings.from_env())
+    return None if running is None else running[1]
 
 
 def start(settings: ServerSettings | None = None) -> ServerStatus:

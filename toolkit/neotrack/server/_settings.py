@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from neotrack._system import check_port, user_data_dir
 from neotrack.errors import InputError, ServerError
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$", re.IGNORECASE)
-_NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
 def parse_size(text: str | int) -> int:
@@ -25,15 +25,6 @@ def parse_size(text: str | int) -> int:
         raise InputError(f"size {text!r} is not understood: expected e.g. 512m, 2g or a byte count")
     number, unit = match.groups()
     return int(float(number) * 1024 ** "_kmgt".index(unit.lower() or "_"))
-
-
-def check_port(value: object) -> int:
-    """``value`` as a TCP port; InputError unless it is a whole number from 1 to 65535."""
-    if isinstance(value, str) and _NUMBER.fullmatch(value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise InputError(f"expected a port from 1 to 65535, got {value!r}")
-    return value
 
 
 def is_loopback(host: str) -> bool:
@@ -63,11 +54,6 @@ def bolt_uri(host: str, port: int) -> str:
     return f"bolt://[{host}]:{port}" if ":" in host else f"bolt://{host}:{port}"
 
 
-def _data_home() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "neotrack"
-
-
 def _cache_home() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "neotrack"
@@ -82,7 +68,7 @@ class ServerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    data_dir: Path = Field(default_factory=lambda: _data_home() / "neo4j")
+    data_dir: Path = Field(default_factory=lambda: user_data_dir() / "neo4j")
     """The server's home: store files, transaction logs, its log and pid file (NEOTRACK_DATA_DIR)."""
     build_dir: Path = Field(default_factory=lambda: _cache_home() / "launcher")
     """Where Maven puts the launcher and Neo4j's jars, shared by all data dirs (NEOTRACK_BUILD_DIR)."""

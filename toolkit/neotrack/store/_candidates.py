@@ -83,6 +83,10 @@ class Candidates(Catalogue):
         """Delete the dataset's candidate transitions (LINK) out of frames >= ``t_start``, in batches."""
         return self._delete_batches(cy.DELETE_LINKS_BATCH, dataset, t_start)
 
+    def count_links(self, dataset: str) -> int:
+        """How many candidate transitions (LINK) the dataset holds."""
+        return int(self._run(cy.COUNT_ALL_LINKS, dataset=dataset)[0]["n"])
+
     # --- bulk reads -----------------------------------------------------------------------
     def time_range(self, dataset: str) -> tuple[int, int, int]:
         """(first frame, last frame, number of segments); (0, -1, 0) for an empty dataset."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import logging
 import os
 import socket
@@ -18,7 +19,14 @@ import pandas as pd
 from neotrack.errors import DatasetExistsError, InputError, QueryError
 from neotrack.store import _cypher as cy
 from neotrack.store import _pixels as px
-from neotrack.store._connection import HEARTBEAT_INTERVAL, LOCK_TIMEOUT, Connection, busy_error, not_found
+from neotrack.store._connection import (
+    HEARTBEAT_INTERVAL,
+    LOCK_TIMEOUT,
+    Connection,
+    busy_error,
+    native,
+    not_found,
+)
 from neotrack.store._info import DatasetInfo, Stage, stage_keys
 from neotrack.store._tables import to_python, validate_dataset_name
 
@@ -74,8 +82,6 @@ class Catalogue(Connection):
 
     def dataset(self, name: str) -> dict[str, Any]:
         """The attributes of dataset ``name``, as stored."""
-        from neotrack.store._connection import native
-
         rows = self._run(cy.GET_DATASET, dataset=name)
         if not rows:
             raise not_found(name)
@@ -102,7 +108,7 @@ class Catalogue(Connection):
         """
         with self.writing(name, "delete"):
             info = self.info(name)
-            folder = self._find_pixels(info, required=False)
+            folder = self.find_pixels(info)
             deleted = self.delete_segments(name)
             if not self._write(cy.DELETE_DATASET_NODE, name)[0]["n"]:
                 self._check_fence(name)
@@ -122,11 +128,6 @@ class Catalogue(Connection):
             deleted += n
         self._check_fence(dataset)  # a batch that matched nothing because the lock was lost
         return deleted
-
-    def _check_fence(self, dataset: str) -> None:
-        """Raise unless this client may write ``dataset`` now (it holds the lock, or none is held)."""
-        if (busy := self._busy(dataset)) is not None:
-            raise busy
 
     # --- the write lock -------------------------------------------------------------------
     @contextlib.contextmanager
@@ -207,12 +208,12 @@ class Catalogue(Connection):
         t_start = resume_at or 0
         update = stage_keys(self.dataset(dataset), drop) | {f"{stage}_{k}": v for k, v in attrs.items()}
         self.update_dataset(dataset, **(update | {f"{stage}_status": "running"}))
-        if Stage.SOLVE in drop:
-            self._clear_solution(dataset)
-        if Stage.LINK in drop or stage is Stage.LINK:
-            self._delete_batches(cy.DELETE_LINKS_BATCH, dataset, t_start if stage is Stage.LINK else 0)
-        if stage is Stage.SEGMENT:
+        if stage is Stage.SEGMENT:  # DETACH DELETE takes links and solution with the segments
             self.delete_segments(dataset, t_start)
+            return
+        if stage is Stage.LINK:
+            self._delete_batches(cy.DELETE_LINKS_BATCH, dataset, t_start)
+        self._clear_solution(dataset)
 
     def finish_stage(self, dataset: str, stage: Stage, **attrs: Any) -> None:
         """Mark ``stage`` done, recording ``attrs`` (prefixed with the stage), version, time and a
@@ -230,9 +231,14 @@ class Catalogue(Connection):
             self._delete_batches(query, dataset)
 
     # --- pixels ---------------------------------------------------------------------------
+    @functools.cached_property
+    def default_pixel_home(self) -> Path:
+        """The store's own pixel home (see ``_pixels``); decided once per Store, without a query."""
+        return px.default_home(self.uri, self.store_id)
+
     def pixel_home(self, working_dir: str | Path | None = None) -> Path:
         """Where new pixel stores of this store go: the chosen folder, else the store's data home."""
-        return px.chosen_home(working_dir) or px.default_home(self.uri, self.store_id)
+        return px.chosen_home(working_dir) or self.default_pixel_home
 
     def check_pixel_home(self, working_dir: str | Path | None = None) -> Path:
         """The home new pixel stores would go to, checked to be writable (nothing else is changed)."""
@@ -247,28 +253,32 @@ class Catalogue(Connection):
             self.update_dataset(dataset, uid=uuid.uuid4().hex)
             info = self.info(dataset)
         assert info.uid is not None
-        old = self._find_pixels(info, required=False)
-        if old is not None:
+        if (old := self.find_pixels(info)) is not None:
             px.remove_dataset_dir(old, info.uid)
         chosen = px.chosen_home(working_dir)
-        home = chosen or px.default_home(self.uri, self.store_id)
-        folder = px.make_dataset_dir(home, info.uid, dataset, self.store_id)
+        folder = px.make_dataset_dir(chosen or self.default_pixel_home, info.uid, dataset, self.store_id)
         self.update_dataset(dataset, pixels_dir=None if chosen is None else str(chosen))
         return folder
 
-    def pixels(self, dataset: str) -> Path:
-        """The existing pixel folder of ``dataset`` (masks, flow fields).
+    def pixels(self, dataset: str | DatasetInfo) -> Path:
+        """The existing pixel folder of a dataset (masks, flow fields).
 
         Raises:
             InputError: it has none, or it cannot be found (with how to relocate it).
         """
-        found = self._find_pixels(self.info(dataset), required=True)
-        assert found is not None
+        info = dataset if isinstance(dataset, DatasetInfo) else self.info(dataset)
+        if info.uid is None:
+            raise InputError(f"dataset {info.name!r} has no pixels: run `neotrack segment` first")
+        homes = self._pixel_homes(info)
+        found = px.find_dataset_dir(homes, info.uid)
+        if found is None:
+            raise px.missing_error(homes, info.uid, info.name)
         return found
 
-    def find_pixels(self, dataset: str) -> Path | None:
-        """The pixel folder of ``dataset``, or None when it has none (or it cannot be found)."""
-        return self._find_pixels(self.info(dataset), required=False)
+    def find_pixels(self, dataset: str | DatasetInfo) -> Path | None:
+        """The pixel folder of a dataset, or None when it has none (or it cannot be found)."""
+        info = dataset if isinstance(dataset, DatasetInfo) else self.info(dataset)
+        return None if info.uid is None else px.find_dataset_dir(self._pixel_homes(info), info.uid)
 
     def relocate_pixels(self, dataset: str, working_dir: str | Path) -> Path:
         """Record that ``dataset``'s pixel folder now lies in ``working_dir`` (checked)."""
@@ -282,21 +292,12 @@ class Catalogue(Connection):
             self.update_dataset(dataset, pixels_dir=str(home))
         return home / info.uid
 
-    def _find_pixels(self, info: DatasetInfo, required: bool) -> Path | None:
-        if info.uid is None:
-            if required:
-                raise InputError(f"dataset {info.name!r} has no pixels: run `neotrack segment` first")
-            return None
+    def _pixel_homes(self, info: DatasetInfo) -> list[Path]:
+        """Where to look for a dataset's pixel folder: its recorded home, the chosen one, the store's."""
         homes = [Path(info.pixels_dir)] if info.pixels_dir else []
         if chosen := px.chosen_home(None):
             homes.append(chosen)
-        homes.append(px.default_home(self.uri, self.store_id))
-        try:
-            return px.find_dataset_dir(homes, info.uid, info.name)
-        except InputError:
-            if required:
-                raise
-            return None
+        return [*homes, self.default_pixel_home]
 
 
 def _lock_params(token: str, stage: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import neo4j
 import pandas as pd
 from tqdm.auto import tqdm
 
+from neotrack._system import check_port
 from neotrack.errors import DatasetBusyError, DatasetNotFoundError, InputError, QueryError
 from neotrack.store import _cypher as cy
 from neotrack.store._errors import translated
@@ -47,8 +48,6 @@ def check_uri(uri: str) -> str:
     The driver would not say so: it wraps a port beyond 65535 (70000 becomes 4464), takes port 0
     for the default 7687, and fails with a traceback on a port that is not a number.
     """
-    from neotrack.server import check_port
-
     expected = "expected bolt://host:port, neo4j://host:port or neo4j+s://host for Aura"
     try:
         parts = urlsplit(uri)
@@ -179,6 +178,11 @@ class Connection:
             return None
         return busy_error(dataset, rows[0])
 
+    def _check_fence(self, dataset: str) -> None:
+        """Raise unless this client may write ``dataset`` now (it holds the lock, or none is held)."""
+        if (busy := self._busy(dataset)) is not None:
+            raise busy
+
     def _write_batches(
         self,
         dataset: str,
@@ -197,8 +201,6 @@ class Connection:
         n = len(next(iter(columns.values())))
         if n == 0:
             return 0
-        if (busy := self._busy(dataset)) is not None:
-            raise busy
         bounds = [(lo, min(lo + self.batch_size, n)) for lo in range(0, n, self.batch_size)]
         token = self._tokens.get(dataset)
 
@@ -228,8 +230,8 @@ class Connection:
                     if error is None:
                         in_flight |= {pool.submit(send, *b) for b in itertools.islice(pending, 1)}
             if error is not None:
-                if isinstance(error, _Fenced):
-                    raise self._busy(dataset) or not_found(dataset)
+                if isinstance(error, _Fenced):  # say why: busy, lost lock, or no such dataset
+                    self._check_fence(dataset)
                 raise error
         log.debug("wrote %d %s to %r", written, what, dataset)
         return written
@@ -252,18 +254,18 @@ def _write_tx(
     """One batch in one transaction; raising here rolls the whole batch back."""
     summary = tx.run(query, dataset=dataset, token=token, **params).consume()
     n = int(created(summary))
-    if (
-        n == 0
-        and expected
-        and not tx.run(cy.UPDATE_DATASET, dataset=dataset, token=token, props={}).single(strict=True)["n"]
-    ):
-        raise _Fenced(what)
+    if n == 0 and expected and not _may_write(tx, dataset, token):  # the fence stopped the batch
+        raise _Fenced(f"no {what} written: dataset {dataset!r} was deleted, or another run writes it")
     if n != expected:
         raise QueryError(
             f"{expected - n} of {expected} {what} in this batch refer to segments that are not "
             f"stored in dataset {dataset!r}; nothing of this batch was written"
         )
     return n
+
+
+def _may_write(tx: neo4j.ManagedTransaction, dataset: str, token: str | None) -> bool:
+    return bool(tx.run(cy.MAY_WRITE, dataset=dataset, token=token).single(strict=True)["n"])
 
 
 def native(value: Any) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from neotrack.store._vocab import (
-    HIERARCHY_COLUMNS,
     LINK_COLUMNS,
     SEGMENT_COLUMNS,
     SOLUTION_COLUMNS,
@@ -51,7 +50,6 @@ MERGE (m:{Label.STORE} {{key: 'store'}})
 ON CREATE SET m.id = $id, m.created = datetime()
 RETURN m.id AS id
 """
-READ_STORE_ID = f"MATCH (m:{Label.STORE} {{key: 'store'}}) RETURN m.id AS id"
 
 # --- datasets -------------------------------------------------------------------------------
 CREATE_DATASET = f"""
@@ -60,6 +58,8 @@ WITH d WHERE d.lock_owner IS NOT NULL
 SET d.lock_since = datetime(), d.lock_seen = datetime()
 """
 UPDATE_DATASET = _FENCE + "SET d += $props RETURN count(d) AS n"
+MAY_WRITE = _FENCE + "RETURN count(d) AS n"
+"""1 when the caller may write the dataset now (the fence lets it through), else 0."""
 GET_DATASET = f"MATCH (d:{D} {{name: $dataset}}) RETURN properties(d) AS props"
 LIST_DATASETS = f"""
 MATCH (d:{D})
@@ -166,7 +166,6 @@ MATCH (p:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="p")} WHERE p.t >= $t_sta
 MATCH (p)-[:{Rel.CONTAINS}]->(c)
 RETURN collect(p.id) AS parent, collect(c.id) AS child
 """
-assert HIERARCHY_COLUMNS[0].name == "parent"  # READ_HIERARCHY's names
 TIME_RANGE = f"""
 MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0
 RETURN min(s.t) AS t_min, max(s.t) AS t_max, count(s) AS n
@@ -181,6 +180,7 @@ DELETE r
 RETURN count(*) AS deleted
 """
 )
+COUNT_ALL_LINKS = f"MATCH (:{S} {{dataset: $dataset}})-[r:{Rel.LINK}]->() RETURN count(r) AS n"
 SEGMENT_KEYS = f"""
 MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0
 RETURN keys(s) AS keys LIMIT 1

@@ -25,6 +25,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from neotrack._system import user_data_dir
 from neotrack.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -33,18 +34,15 @@ ENV = "NEOTRACK_WORKING_DIR"
 MARKER = "neotrack.json"
 
 
-def user_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "neotrack"
-
-
 def default_home(uri: str, store_id: str) -> Path:
-    """The pixel home of a store that the user did not choose one for (cases 2 and 3 above)."""
-    from neotrack.server import ServerSettings, status
+    """The pixel home of a store that the user did not choose one for (cases 2 and 3 above).
+
+    Decided from the local server's pid file and name resolution: no connection is opened."""
+    from neotrack.server import ServerSettings, running_uri
 
     settings = ServerSettings.from_env()
-    local = status(settings)
-    if local.running and _same_server(local.uri, uri):
+    local = running_uri(settings)
+    if local is not None and _same_server(local, uri):
         return settings.data_dir / "pixels"
     return user_data_dir() / "stores" / store_id
 
@@ -89,13 +87,15 @@ def owner(folder: Path) -> str | None:
         return None
 
 
-def find_dataset_dir(candidates: list[Path], uid: str, dataset: str) -> Path:
-    """The first ``<home>/<uid>`` among ``candidates`` (homes) whose marker names ``uid``."""
-    for home in candidates:
-        if owner(home / uid) == uid:
-            return home / uid
-    where = ", ".join(str(h) for h in dict.fromkeys(candidates))
-    raise InputError(
+def find_dataset_dir(homes: list[Path], uid: str) -> Path | None:
+    """The first ``<home>/<uid>`` among ``homes`` whose marker names ``uid``; None if none does."""
+    return next((home / uid for home in homes if owner(home / uid) == uid), None)
+
+
+def missing_error(homes: list[Path], uid: str, dataset: str) -> InputError:
+    """What to tell a user whose dataset's pixel folder is in none of ``homes``."""
+    where = ", ".join(str(h) for h in dict.fromkeys(homes))
+    return InputError(
         f"the pixels (candidate masks) of dataset {dataset!r} (id {uid}) are in none of {where}: "
         f"if you moved the folder {uid}, run `neotrack datasets relocate {dataset} --working-dir "
         f"PARENT_OF_IT` or set {ENV}; otherwise segment it again with --overwrite"
