@@ -1,8 +1,9 @@
 """Track the real sequences end to end and score them with py-ctcmetrics (TRA, DET, LNK).
 
-Run:  python bench/evaluate.py [--data ../shared/data] [--only SIM+]
-Each sequence uses ``bench/configs/<dataset>.toml`` when it exists (the file says why), else the
-defaults. Prints wall time per stage. Not a test: quality is measured here and reported in the README.
+Run:  python bench/evaluate.py [--data ../shared/data] [--only SIM+] [--sequence 02] [--mode both]
+Each sequence runs with no config at all and with its kind's ``bench/configs/<dataset>.toml`` when
+one exists (the file says why, in terms of the imaging). Prints wall time per stage. Not a test:
+quality is measured here and reported in the README.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import time
 from pathlib import Path
 
 from neotrack import Config, Store, server
+from neotrack.errors import InputError
 from neotrack.track import track
 
 HERE = Path(__file__).resolve().parent
 SEQUENCES = [  # (dataset, how: raw images or ground-truth masks as the segmentation)
     ("Fluo-N2DH-SIM+", "raw"),
     ("Fluo-N2DH-GOWT1", "raw"),
-    ("bacteria-vanvliet", "labels"),
+    ("Fluo-N2DL-HeLa", "raw"),
+    ("DIC-C2DH-HeLa", "raw"),  # no intensity separates cells: the defaults must refuse it clearly
+    ("bacteria-vanvliet", "labels"),  # ground-truth masks as the segmentation: linking alone
 ]
 
 
@@ -37,16 +41,68 @@ def with_overrides(config: Config, overrides: list[str]) -> Config:
     return Config.from_dict(raw, source="--set")
 
 
-def main() -> None:
+def run_one(
+    store: Store, seq: Path, name: str, how: str, config: Config, out: Path, label: str
+) -> tuple[str, ...]:
+    """Track one sequence and score it: a table row (refusals of bad input are rows too)."""
     from ctc_metrics import evaluate_sequence
 
+    res = out / f"{name}-{seq.name}-{label}_RES"
+    started = time.perf_counter()
+    try:
+        result = track(
+            seq,  # raw images: the segmentation's input, or intensities beside labels
+            res,
+            config=config,
+            dataset=f"eval-{name}-{seq.name}-{label}",
+            labels=seq.parent / f"{seq.name}_GT" / "TRA" if how == "labels" else None,
+            store=store,
+            overwrite=True,
+        )
+    except InputError as error:
+        wall = time.perf_counter() - started
+        print(f"{name}/{seq.name} ({label}): refused after {wall:.0f} s: {error}", flush=True)
+        return (f"{name}/{seq.name}", label, "-", "-", "-", "-", "-", f"{wall:.0f} s", "refused (see log)")
+    wall = time.perf_counter() - started
+    with contextlib.redirect_stdout(io.StringIO()):
+        scores = evaluate_sequence(
+            str(res), str(seq.parent / f"{seq.name}_GT"), metrics=["DET", "TRA", "LNK"], threads=1
+        )
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    per_frame = result.segmented.candidates_per_frame
+    print(
+        f"{name}/{seq.name} ({label}): TRA {scores['TRA']:.4f} DET {scores['DET']:.4f} "
+        f"LNK {scores['LNK']:.4f}; {result.solved.n_divisions} divisions; {per_frame:.0f} candidates "
+        f"per frame; {wall:.0f} s ({stages})",
+        flush=True,
+    )
+    return (
+        f"{name}/{seq.name}",
+        label,
+        f"{scores['TRA']:.4f}",
+        f"{scores['DET']:.4f}",
+        f"{scores['LNK']:.4f}",
+        str(result.solved.n_divisions),
+        f"{per_frame:.0f}",
+        f"{wall:.0f} s",
+        stages,
+    )
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data", type=Path, default=Path(os.environ.get("NEOTRACK_SHARED_DATA", "../shared/data"))
     )
     parser.add_argument("--only", help="Only sequences whose name contains this.")
+    parser.add_argument("--sequence", default="01", help="Which sequence of each dataset [01].")
     parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--no-config", action="store_true", help="Ignore bench/configs: the defaults.")
+    parser.add_argument(
+        "--mode",
+        choices=["both", "defaults", "config"],
+        default="both",
+        help="Run with no config (defaults), with the kind's bench/configs file, or both [both].",
+    )
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -64,51 +120,20 @@ def main() -> None:
             if args.only and args.only not in name:
                 continue
             path = HERE / "configs" / f"{name}.toml"
-            config = Config.load(path) if path.exists() and not args.no_config else Config()
-            config = with_overrides(config, args.overrides)
-            config.data.working_dir = args.out
-            seq = args.data / name
-            started = time.perf_counter()
-            result = track(
-                seq / "01",  # raw images: the segmentation's input, or intensities beside labels
-                args.out / f"{name}-01_RES",
-                config=config,
-                dataset=f"eval-{name}",
-                labels=seq / "01_GT" / "TRA" if how == "labels" else None,
-                store=store,
-                overwrite=True,
-            )
-            wall = time.perf_counter() - started
-            with contextlib.redirect_stdout(io.StringIO()):
-                scores = evaluate_sequence(
-                    str(args.out / f"{name}-01_RES"),
-                    str(seq / "01_GT"),
-                    metrics=["DET", "TRA", "LNK"],
-                    threads=1,
-                )
-            stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
-            rows.append(
-                (
-                    name,
-                    how,
-                    scores["TRA"],
-                    scores["DET"],
-                    scores["LNK"],
-                    wall,
-                    stages,
-                    result.solved.n_divisions,
-                )
-            )
-            print(
-                f"{name}/01 ({how}): TRA {scores['TRA']:.4f} DET {scores['DET']:.4f} "
-                f"LNK {scores['LNK']:.4f}; {result.solved.n_divisions} divisions; {wall:.0f} s "
-                f"({stages})",
-                flush=True,
-            )
-    print("\n| sequence | input | TRA | DET | LNK | divisions | wall | stages |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, how, tra, det, lnk, wall, stages, div in rows:
-        print(f"| {name}/01 | {how} | {tra:.4f} | {det:.4f} | {lnk:.4f} | {div} | {wall:.0f} s | {stages} |")
+            runs = []
+            if args.mode in ("both", "defaults"):
+                runs.append(("defaults", Config()))
+            if args.mode in ("both", "config") and path.exists():
+                runs.append(("config", Config.load(path)))
+            for label, config in runs:
+                config = with_overrides(config, args.overrides)
+                config.data.working_dir = args.out
+                seq = args.data / name / args.sequence
+                rows.append(run_one(store, seq, name, how, config, args.out, label))
+    print("\n| sequence | config | TRA | DET | LNK | divisions | candidates/frame | wall | stages |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

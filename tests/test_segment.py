@@ -114,15 +114,19 @@ def test_overwrite_replaces_exactly_this_dataset(store: Store, name: str, tmp_pa
 
 
 class Interrupting(ArraySource):
-    """Frames of an array, until frame ``stop_at``: then the run is interrupted (Ctrl-C)."""
+    """Frames of an array, until frame ``stop_at`` is read a second time (the first read is the
+    pass that measures the movie): then the run is interrupted (Ctrl-C) while segmenting."""
 
     def __init__(self, array: np.ndarray, stop_at: int) -> None:
         super().__init__(array)
         self.stop_at = stop_at
+        self.reads = 0
 
     def _read(self, t: int) -> np.ndarray:
         if t == self.stop_at:
-            raise KeyboardInterrupt
+            self.reads += 1
+            if self.reads > 1:
+                raise KeyboardInterrupt
         return super()._read(t)
 
 

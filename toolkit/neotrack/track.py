@@ -15,6 +15,8 @@ from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.export import to_ctc
 from neotrack.flow import add_flow, timelapse_flow
+from neotrack.imgproc import Inputs
+from neotrack.io import open_images
 from neotrack.linking import LinkResult, estimate_shifts, link
 from neotrack.solve import SolveResult, solve
 from neotrack.store import Store, opened
@@ -54,18 +56,23 @@ def track(
 ) -> TrackResult:
     """Segment, link and solve, then write a Cell Tracking Challenge result to ``out_dir``.
 
-    ``labels`` (a folder or array of label images of the same frames) replaces the segmentation:
-    its labels are the candidates. The dataset name defaults to one derived from the input path;
-    ``overwrite`` replaces a dataset of that name, and a previous CTC result in ``out_dir`` (and
-    nothing else there). ``flow`` estimates the flow field of the images (``[flow]`` settings;
-    ``flow.zarr`` in the dataset's pixel folder) and moves every candidate by it before linking, to
-    follow fast cells. The output folder is checked before any work starts.
+    ``labels`` (a folder or array of label images of the same frames, or a list of them) replaces
+    the segmentation: one stack's labels are the candidates; several are an ensemble of hypotheses,
+    as in :func:`~neotrack.candidates.segment`. ``data.frames`` and ``data.roi`` crop every input
+    alike: the dataset and the result are the cropped movie, frames counted from 0. The dataset name
+    defaults to one derived from the input path; ``overwrite`` replaces a dataset of that name, and
+    a previous CTC result in ``out_dir`` (and nothing else there). ``flow`` estimates the flow field
+    of the images (``[flow]`` settings; ``flow.zarr`` in the dataset's pixel folder) and moves every
+    candidate by it before linking, to follow fast cells. The output folder is checked before any
+    work starts.
     """
     config = config or Config()
-    name = dataset or dataset_name(images if images is not None else labels)
-    inputs = [p for p in (images, labels) if isinstance(p, str | Path)]
+    name = dataset or dataset_name(images if images is not None else _first(labels))
+    label_list = labels if isinstance(labels, list | tuple) else [labels]
+    inputs = [p for p in (images, *label_list) if isinstance(p, str | Path)]
     out = Path(out_dir)
     check_output_folder(out, CTC_FILES, overwrite, inputs)
+    Inputs.open(config, images=images, labels=labels)  # unreadable inputs, a bad crop: before any dataset
     with opened(store) as store, store.writing(name, "track", create={}) as created:
         try:
             return _track(store, name, images, labels, out, config, overwrite, progress, flow)
@@ -101,7 +108,8 @@ def _track(
     if flow:
         t0 = time.perf_counter()
         field_path = store.pixels(name) / "flow.zarr"
-        source = images if images is not None else labels
+        # labels are read without data.axes/channel, as segment reads them; both are cropped alike
+        source = images if images is not None else open_images(_first(labels))
         timelapse_flow(source, field_path, config, overwrite=True, progress=progress)
         add_flow(name, field_path, store, config.flow.min_shift)
         seconds["flow"] = time.perf_counter() - t0
@@ -122,3 +130,10 @@ def _track(
     seconds["export"] = time.perf_counter() - t0
     log.info("tracked %r: %s", name, ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
     return TrackResult(name, written, segmented, linked, solved, seconds)
+
+
+def _first(labels: Any) -> Any:
+    """The first of one or several label stacks."""
+    if isinstance(labels, list | tuple):
+        return labels[0] if labels else None
+    return labels

@@ -18,7 +18,7 @@ from neotrack.candidates._labels import label_candidates
 from neotrack.candidates._masks import MASKS, check_masks_owner
 from neotrack.config import Config
 from neotrack.errors import DatasetExistsError, InputError
-from neotrack.imgproc import Inputs
+from neotrack.imgproc import Inputs, calibrated
 from neotrack.store import DatasetInfo, Stage, Store, opened
 from neotrack.store._pixels import check_outside
 
@@ -97,6 +97,8 @@ def _input_paths(inputs: Inputs) -> list[Path]:
 def settings_fingerprint(config: Config) -> str:
     """The settings that change a segmentation, as canonical JSON (not workers, paths, later steps)."""
     data = config.data.model_dump(mode="json", include={"voxel_size", "axes", "channel", "internal_path"})
+    # the crop only when set: runs without one keep the fingerprint they had before crops existed
+    data.update(config.data.model_dump(mode="json", include={"frames", "roi"}, exclude_none=True))
     parts = {
         "data": data,
         "preprocessing": config.preprocessing.model_dump(mode="json"),
@@ -109,19 +111,30 @@ def _segment(
     store: Store, dataset: str, inputs: Inputs, config: Config, overwrite: bool, progress: bool
 ) -> SegmentResult:
     n_frames = inputs.shape[0]
+    first = inputs.sources[0]
     identity: dict[str, Any] = {
         "ndim": len(inputs.shape) - 1,
         "shape": list(inputs.shape),
         "voxel_size": list(config.data.voxel_size or [1.0] * (len(inputs.shape) - 1)),
         "source": "; ".join(s.name for s in inputs.sources),
         "input_paths": [str(p) for p in _input_paths(inputs)],
+        # the dataset is the cropped movie (frames from 0); where the crop lies in the movie read:
+        "frame_offset": first.origin[0],
+        "roi_origin": list(first.origin[1:]),
+        "source_shape": list(first.source_shape),
     }
     settings = settings_fingerprint(config)
     fingerprint = "; ".join(s.fingerprint() for s in inputs.sources)
     with store.writing(dataset, Stage.SEGMENT, create=identity) as created:
         start = _start_frame(store, dataset, inputs, settings, fingerprint, created, overwrite)
+        try:
+            inputs, calibration = calibrated(inputs, progress)
+        except InputError:
+            if created:
+                store.delete_dataset(dataset)
+            raise
         if start == 0:
-            store.update_dataset(dataset, **identity)
+            store.update_dataset(dataset, **identity, **calibration.record())
             store.begin_stage(dataset, Stage.SEGMENT, config=settings, inputs=fingerprint, next_frame=0)
             path = store.new_pixels(dataset, config.data.working_dir) / MASKS
         else:
@@ -129,7 +142,7 @@ def _segment(
             path = store.pixels(dataset) / MASKS
         leaves = _leaves_array(path, inputs.shape, store.info(dataset), fresh=start == 0)
         try:
-            compute_s, write_s = _run_frames(store, dataset, inputs, config, leaves, start, progress)
+            compute_s, write_s = _run_frames(store, dataset, inputs, inputs.config, leaves, start, progress)
         except InputError:
             if created:
                 log.info("removing dataset %r again: its input is bad", dataset)

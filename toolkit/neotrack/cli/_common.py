@@ -57,6 +57,44 @@ def working_dir_option(func: F) -> F:
     )(func)
 
 
+def input_options(func: F) -> F:
+    """``--axes --channel --frames --roi``: how to read IMAGES and which part of it; ``data.*``."""
+    options = [
+        click.option("--axes", help="Axis order of IMAGES, e.g. tyxc [data.axes]."),
+        click.option("--channel", type=int, help="Channel of IMAGES to use [data.channel]."),
+        click.option(
+            "--frames",
+            metavar="START:STOP",
+            help="Only these frames, as a Python slice: 2:10, -50: (the last 50), :100 [data.frames]. "
+            "The result counts frames from 0.",
+        ),
+        click.option(
+            "--roi",
+            metavar="Y0:Y1,X0:X1",
+            help="Only this region of every frame, one START:STOP per axis: Y0:Y1,X0:X1 or "
+            "Z0:Z1,Y0:Y1,X0:X1 [data.roi].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def set_data(config: Any, **options: Any) -> None:
+    """Command-line values over ``config.data`` (None: keep the config's); a bad value is one line
+    naming its option."""
+    from pydantic import ValidationError
+
+    for key, value in options.items():
+        if value is None:
+            continue
+        try:
+            setattr(config.data, key, value)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise click.ClickException(f"--{key.replace('_', '-')} {value}: {message}") from None
+
+
 def one_line_errors(func: F) -> F:
     """Show the toolkit's errors as ``Error: ...`` and exit 1, without a traceback."""
 

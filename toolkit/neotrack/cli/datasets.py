@@ -1,8 +1,9 @@
-"""``neotrack datasets list|delete``: the datasets stored in Neo4j."""
+"""``neotrack datasets list|info|delete|relocate``: the datasets stored in Neo4j."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,6 +24,44 @@ def list_cmd(uri: str | None) -> None:
         table = store.list_datasets()
     table = table.astype(object).where(table.notna(), "")
     click.echo(table.to_string(index=False) if len(table) else "(no datasets)")
+
+
+@datasets.command("info")
+@click.argument("name")
+@uri_option
+@one_line_errors
+def info_cmd(name: str, uri: str | None) -> None:
+    """What the graph records about dataset NAME: its movie, crop, pixels and stages."""
+    with open_store(uri) as store:
+        info = store.info(name)
+    rows: dict[str, Any] = {
+        "name": info.name,
+        "uid": info.uid,
+        "shape": info.shape,
+        "voxel_size": info.voxel_size,
+        "source": info.source,
+        "crop": _crop(info.shape, info.frame_offset, info.roi_origin, info.source_shape),
+        "pixels_dir": info.pixels_dir or "(the store's data home)",
+        **{str(s.stage): s.status or "-" for s in (info.segment, info.link, info.solve)},
+    }
+    width = max(map(len, rows))
+    click.echo("\n".join(f"{k:<{width}}  {'-' if v is None else v}" for k, v in rows.items()))
+
+
+def _crop(
+    shape: tuple[int, ...] | None, offset: int, origin: tuple[int, ...] | None, full: tuple[int, ...] | None
+) -> str:
+    """``frames 2:5 of 12, roi 10:60,20:80 of (128, 128)``; ``none`` for a whole movie."""
+    if shape is None or full is None:
+        return "-"
+    origin = origin or (0,) * (len(shape) - 1)
+    parts = []
+    if offset or shape[0] != full[0]:
+        parts.append(f"frames {offset}:{offset + shape[0]} of {full[0]}")
+    if any(origin) or tuple(shape[1:]) != tuple(full[1:]):
+        region = ",".join(f"{o}:{o + n}" for o, n in zip(origin, shape[1:], strict=True))
+        parts.append(f"roi {region} of {tuple(full[1:])}")
+    return ", ".join(parts) or "none"
 
 
 @datasets.command("delete")

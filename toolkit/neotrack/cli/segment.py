@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from neotrack.cli._common import config_option, one_line_errors, open_store, uri_option, working_dir_option
+from neotrack.cli._common import (
+    config_option,
+    input_options,
+    one_line_errors,
+    open_store,
+    set_data,
+    uri_option,
+    working_dir_option,
+)
 from neotrack.config import Config
 
 
@@ -24,8 +32,7 @@ from neotrack.config import Config
 @click.option("--boundaries", help="A ready boundary map (high between cells).")
 @working_dir_option
 @click.option("--n-workers", type=int, help="Processes [data.n_workers].")
-@click.option("--axes", help="Axis order of IMAGES, e.g. tyxc [data.axes].")
-@click.option("--channel", type=int, help="Channel of IMAGES to use [data.channel].")
+@input_options
 @click.option("--overwrite", is_flag=True, help="Replace this dataset's candidates.")
 @uri_option
 @one_line_errors
@@ -40,6 +47,8 @@ def segment(
     n_workers: int | None,
     axes: str | None,
     channel: int | None,
+    frames: str | None,
+    roi: str | None,
     overwrite: bool,
     uri: str | None,
 ) -> None:
@@ -47,15 +56,21 @@ def segment(
 
     IMAGES is a CTC folder of TIFFs, a TIFF stack, zarr or HDF5 (file.h5/internal/path). Raw
     intensities are preprocessed per the config's [preprocessing] section; ilastik probability maps
-    need preprocessing.foreground = "threshold" and boundaries = "probability".
+    need preprocessing.foreground = "threshold" and boundaries = "probability". --frames and --roi
+    crop IMAGES, --labels, --foreground and --boundaries alike.
     An interrupted run resumes when started again with the same settings.
     """
     from neotrack.candidates import segment as run_segment
 
-    overrides = {"working_dir": working_dir, "n_workers": n_workers, "axes": axes, "channel": channel}
-    for key, value in overrides.items():
-        if value is not None:
-            setattr(config.data, key, value)
+    set_data(
+        config,
+        working_dir=working_dir,
+        n_workers=n_workers,
+        axes=axes,
+        channel=channel,
+        frames=frames,
+        roi=roi,
+    )
     with open_store(uri) as store:
         result = run_segment(
             images,

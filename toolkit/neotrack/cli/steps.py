@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from neotrack.cli._common import config_option, one_line_errors, open_store, uri_option, working_dir_option
+from neotrack.cli._common import (
+    config_option,
+    input_options,
+    one_line_errors,
+    open_store,
+    set_data,
+    uri_option,
+    working_dir_option,
+)
 from neotrack.config import Config
 
 
@@ -54,8 +62,14 @@ def solve(dataset: str, config: Config, uri: str | None) -> None:
 )
 @config_option
 @click.option("--dataset", help="Dataset name [derived from the IMAGES path].")
-@click.option("--labels", help="Label images of the same frames to use as the segmentation.")
+@click.option(
+    "--labels",
+    multiple=True,
+    help="Label images of the same frames to use as the segmentation; repeat for an ensemble of hypotheses.",
+)
+@click.option("--flow", is_flag=True, help="Move candidates along the flow field before linking ([flow]).")
 @click.option("--n-workers", type=int, help="Processes [data.n_workers].")
+@input_options
 @working_dir_option
 @click.option(
     "--overwrite", is_flag=True, help="Replace a dataset of that name and a previous result in the folder."
@@ -67,29 +81,43 @@ def track(
     out_dir: Path,
     config: Config,
     dataset: str | None,
-    labels: str | None,
+    labels: tuple[str, ...],
+    flow: bool,
     n_workers: int | None,
+    axes: str | None,
+    channel: int | None,
+    frames: str | None,
+    roi: str | None,
     working_dir: Path | None,
     overwrite: bool,
     uri: str | None,
 ) -> None:
-    """Segment, link, solve and write a Cell Tracking Challenge result: IMAGES in, lineages out."""
+    """Segment, link, solve and write a Cell Tracking Challenge result: IMAGES in, lineages out.
+
+    --frames and --roi crop every input alike; the result is the cropped movie, frames from 0.
+    """
     from neotrack.track import track as run
 
-    if n_workers is not None:
-        config.data.n_workers = n_workers
-    if working_dir is not None:
-        config.data.working_dir = working_dir
+    set_data(
+        config,
+        n_workers=n_workers,
+        working_dir=working_dir,
+        axes=axes,
+        channel=channel,
+        frames=frames,
+        roi=roi,
+    )
     with open_store(uri) as store:
         r = run(
             images,
             out_dir,
             config=config,
             dataset=dataset,
-            labels=labels,
+            labels=list(labels) or None,
             store=store,
             overwrite=overwrite,
             progress=True,
+            flow=flow,
         )
     times = ", ".join(f"{k} {v:.1f} s" for k, v in r.seconds.items())
     click.echo(
@@ -102,12 +130,26 @@ def track(
 @click.argument("images")
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True, help="A zarr path.")
 @config_option
+@input_options
 @click.option("--overwrite", is_flag=True)
 @one_line_errors
-def flow(images: str, out_path: Path, config: Config, overwrite: bool) -> None:
-    """Estimate the flow field between consecutive frames of IMAGES (the [flow] settings)."""
+def flow(
+    images: str,
+    out_path: Path,
+    config: Config,
+    axes: str | None,
+    channel: int | None,
+    frames: str | None,
+    roi: str | None,
+    overwrite: bool,
+) -> None:
+    """Estimate the flow field between consecutive frames of IMAGES (the [flow] settings).
+
+    IMAGES is read and cropped as `segment` reads it ([data] settings, --axes ... --roi).
+    """
     from neotrack.flow import timelapse_flow
 
+    set_data(config, axes=axes, channel=channel, frames=frames, roi=roi)
     field = timelapse_flow(images, out_path, config, overwrite=overwrite, progress=True)
     click.echo(f"wrote {out_path}: {field.shape[0] - 1} frame pairs, field of shape {field.shape[2:]}")
 

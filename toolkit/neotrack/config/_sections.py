@@ -6,11 +6,23 @@ import math
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
+
+from neotrack.io._crop import Span, check_span, format_roi, format_span, parse_roi, parse_span
 
 NOT_A_NUMBER = "not_a_number"
 """Error type of a bool given for a number, or of NaN or an infinity (messages name the value)."""
+BAD_RANGE = "bad_range"
+"""Error type of a ``START:STOP`` range that cannot be read or is empty."""
 
 
 class _Section(BaseModel):
@@ -44,6 +56,28 @@ def _types(annotation: Any) -> set[Any]:
     return found.union(*(_types(a) for a in args))
 
 
+def _range(text: str) -> Span:
+    """``"START:STOP"`` read and checked; a bad one is a pydantic error with a plain message."""
+    try:
+        return check_span(parse_span(text))
+    except ValueError as exc:
+        raise PydanticCustomError(BAD_RANGE, str(exc)) from None
+
+
+def _checked(span: Span) -> Span:
+    try:
+        return check_span(span)
+    except ValueError as exc:
+        raise PydanticCustomError(BAD_RANGE, str(exc)) from None
+
+
+def _no_bools(value: Any) -> Any:
+    """Refuse ``true`` as a bound (pydantic would read 1)."""
+    if isinstance(value, list | tuple) and any(isinstance(v, bool) for v in value):
+        raise PydanticCustomError(NOT_A_NUMBER, "expected whole numbers or nothing in a range, got a bool")
+    return value
+
+
 def _toml(value: bool | float) -> str:
     """A bool or non-finite float as TOML writes it (``true``, ``nan``, ``-inf``)."""
     if isinstance(value, bool):
@@ -66,6 +100,14 @@ class DataConfig(_Section):
     """Channel to use when the input has a channel axis (ilastik: the foreground label's channel)."""
     internal_path: str | None = None
     """Array inside an HDF5 file or zarr group, e.g. ``exported_data``; also ``file.h5/exported_data``."""
+    frames: tuple[int | None, int | None] | None = None
+    """Frames to use, ``START:STOP`` as a Python slice (``"2:10"``, ``"-50:"``: the last 50); None:
+    all. The dataset is this part of the movie: its frames count from 0, and the offset is recorded
+    with it (``frame_offset``). A bound beyond the movie is an error, not clipped."""
+    roi: tuple[tuple[int | None, int | None], ...] | None = None
+    """Region of interest of every frame, one ``START:STOP`` per spatial axis: ``"Y0:Y1,X0:X1"`` or
+    ``"Z0:Z1,Y0:Y1,X0:X1"`` (two ranges on 3D frames keep every z); None: whole frames. Coordinates
+    are then the region's, and its origin is recorded with the dataset (``roi_origin``)."""
     n_workers: int = Field(default=1, ge=1)
     """Processes for per-frame work (preprocessing, segmentation)."""
 
@@ -81,6 +123,48 @@ class DataConfig(_Section):
             raise ValueError(f"axes must include y and x: {value!r}")
         return value
 
+    @field_validator("frames", mode="before")
+    @classmethod
+    def _frames(cls, value: Any) -> Any:
+        return _range(value) if isinstance(value, str) else value
+
+    @field_validator("roi", mode="before")
+    @classmethod
+    def _roi(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return tuple(check_span(s) for s in parse_roi(value))
+            except ValueError as exc:
+                raise PydanticCustomError(BAD_RANGE, str(exc)) from None
+        if isinstance(value, list | tuple):
+            return tuple(_range(v) if isinstance(v, str) else _no_bools(v) for v in value)
+        return value
+
+    @field_validator("frames")
+    @classmethod
+    def _frames_not_empty(cls, value: Span | None) -> Span | None:
+        return None if value is None else _checked(value)
+
+    @field_validator("roi")
+    @classmethod
+    def _roi_ranges(cls, value: tuple[Span, ...] | None) -> tuple[Span, ...] | None:
+        if value is None:
+            return None
+        if len(value) not in (2, 3):
+            raise PydanticCustomError(
+                BAD_RANGE, f"expected Y0:Y1,X0:X1 or Z0:Z1,Y0:Y1,X0:X1, got {len(value)} range(s)"
+            )
+        return tuple(_checked(span) for span in value)
+
+    @field_serializer("frames", when_used="json-unless-none")
+    def _frames_text(self, value: Span) -> str:
+        """``"2:10"`` in TOML and JSON (TOML has no null for an open end)."""
+        return format_span(value)
+
+    @field_serializer("roi", when_used="json-unless-none")
+    def _roi_text(self, value: tuple[Span, ...]) -> str:
+        return format_roi(value)
+
     @field_validator("voxel_size")
     @classmethod
     def _voxel_size(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
@@ -93,9 +177,9 @@ class PreprocessingConfig(_Section):
     """How images become a foreground map and a boundary map (per frame)."""
 
     foreground: Literal["detect", "threshold"] = "detect"
-    """``detect``: Otsu threshold of log intensities, optionally after background subtraction
-    (like ultrack's ``detect_foreground``); ``threshold``: the input is a probability map, smoothed
-    and thresholded (ilastik's thresholding applet)."""
+    """``detect``: raw intensities, foreground where they stand above the background (see
+    ``threshold_method``); ``threshold``: the input is a probability map, smoothed and thresholded
+    (ilastik's thresholding applet)."""
     boundaries: Literal["invert", "probability"] = "invert"
     """``invert``: normalised, inverted intensities (ultrack's ``robust_invert``);
     ``probability``: one minus the smoothed probability map."""
@@ -104,8 +188,15 @@ class PreprocessingConfig(_Section):
     subtraction (ultrack always subtracts, with 15; that must span several cell diameters)."""
     min_foreground: float = Field(default=0.0, ge=0)
     """``detect``: lowest accepted threshold, in intensity units above the darkest pixel."""
-    threshold_method: Literal["otsu", "triangle", "li"] = "otsu"
-    """``detect``: how the threshold on log intensities is chosen (``triangle`` keeps dim nuclei)."""
+    threshold_method: Literal["background", "otsu", "triangle", "li"] = "background"
+    """``detect``: ``background``: ``noise_factor`` noise deviations above the background level, both
+    estimated from the background alone, so frames with few cells are thresholded like full ones;
+    ``otsu``, ``triangle``, ``li``: histogram thresholds of log intensities (they cut into the
+    noise of frames with few cells). Over the sequence, a frame whose foreground fraction jumps
+    from its neighbours' gets their threshold."""
+    noise_factor: float = Field(default=5.0, gt=0)
+    """``background``: how many noise deviations above the background level the foreground starts
+    (of the lightly smoothed image: at 5, noise alone reaches it in fewer than 1 pixel per million)."""
     remove_hist_mode: bool = False
     """``detect``: subtract the histogram's mode first (for a strong uniform background)."""
     invert_sigma: float = Field(default=1.0, ge=0)
@@ -141,10 +232,11 @@ class SegmentationConfig(_Section):
 
     threshold: float = 0.5
     """Foreground map values above this are foreground."""
-    min_area: int = Field(default=100, ge=1)
-    """Smallest candidate, in pixels/voxels (applied as is, not divided by 4 as in ultrack)."""
-    max_area: int = Field(default=1_000_000, ge=1)
-    """Largest candidate, in pixels/voxels."""
+    min_area: int | None = Field(default=None, ge=1)
+    """Smallest candidate, in pixels/voxels (applied as is, not divided by 4 as in ultrack); None:
+    a quarter of the typical cell (the median area of the foreground's objects)."""
+    max_area: int | None = Field(default=None, ge=1)
+    """Largest candidate, in pixels/voxels; None: three typical cells."""
     min_frontier: float = Field(default=0.0, ge=0)
     """Regions whose contour is weaker than this (mean boundary value) are merged into their parent."""
     ws_hierarchy: Literal["area", "dynamics", "volume"] = "area"
@@ -156,7 +248,7 @@ class SegmentationConfig(_Section):
 
     @model_validator(mode="after")
     def _areas(self) -> SegmentationConfig:
-        if self.max_area < self.min_area:
+        if self.max_area is not None and self.min_area is not None and self.max_area < self.min_area:
             raise ValueError(f"max_area ({self.max_area}) must be >= min_area ({self.min_area})")
         return self
 
@@ -164,8 +256,10 @@ class SegmentationConfig(_Section):
 class LinkingConfig(_Section):
     """Candidate transitions t -> t+1 between nearby candidates."""
 
-    max_distance: float = Field(default=15.0, gt=0)
-    """Largest centroid displacement between frames, physical units (``data.voxel_size``)."""
+    max_distance: float | None = Field(default=None, gt=0)
+    """Largest centroid displacement between frames, physical units (``data.voxel_size``); None:
+    1.5 typical cell radii (where daughters appear), or twice the 95th percentile of how far the
+    foreground's objects move between frames when that is farther."""
     max_neighbors: int = Field(default=5, ge=1)
     """At most this many transitions into each candidate, the best by weight."""
     distance_weight: float = Field(default=0.0, ge=0)
@@ -213,7 +307,11 @@ class TrackingConfig(_Section):
     overlap of a mother with her daughters: on SIM+ power 2 found 19 of 28 divisions, power 4 11)."""
     bias: float = 0.0
     window_size: int | None = Field(default=None, ge=3)
-    """Frames per window; None solves all frames at once."""
+    """Frames per window; None: as many as hold about ``window_candidates`` candidates (all frames
+    at once when the whole movie holds fewer)."""
+    window_candidates: int = Field(default=3000, ge=1)
+    """The candidates one window may hold when ``window_size`` is not set: the solver's time grows
+    faster than the window, so bounded windows keep long movies at a bounded cost per frame."""
     overlap_size: int = Field(default=1, ge=0)
     """Frames a window looks ahead beyond what it commits."""
     solution_gap: float = Field(default=0.001, ge=0)

@@ -16,8 +16,8 @@ from neotrack._outputs import is_neotrack_zarr, new_path
 from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.flow._field import flow_field, scale_factors
-from neotrack.io import open_images
-from neotrack.store import Stage, Store, opened
+from neotrack.io import crop, open_images
+from neotrack.store import DatasetInfo, Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +31,15 @@ def timelapse_flow(
 ) -> zarr.Array:
     """The field from each frame t to t+1, written to zarr: (T, ndim, *reduced shape), float32.
 
-    Displacements are in full-resolution pixels; frame T-1 (no successor) is zero. The array's
-    attributes record the per-axis reduction (``factor``), to sample it at full-resolution points.
+    ``images`` are read as ``segment`` reads them: ``data.axes``, ``data.channel`` and
+    ``data.internal_path`` choose the array, ``data.frames`` and ``data.roi`` crop it, so the field
+    has the frames and shape of the dataset segmented with the same config. Displacements are in
+    full-resolution pixels; frame T-1 (no successor) is zero. The array's attributes record the
+    per-axis reduction (``factor``), to sample it at full-resolution points, and the crop's origin.
     """
-    cfg = (config or Config()).flow
-    source = open_images(images)
+    config = config or Config()
+    cfg, data = config.flow, config.data
+    source = crop(open_images(images, data.axes, data.channel, data.internal_path), data.frames, data.roi)
     shape = source.frame_shape
     factor = scale_factors(shape, cfg.reduce, 1)[0]
     reduced = tuple(int(np.ceil(n / f)) for n, f in zip(shape, factor, strict=True))
@@ -48,7 +52,12 @@ def timelapse_flow(
         fill_value=0.0,
         overwrite=True,
     )
-    field.attrs["neotrack"] = {"factor": factor.tolist(), "shape": list(shape), **cfg.model_dump()}
+    field.attrs["neotrack"] = {
+        "factor": factor.tolist(),
+        "shape": list(shape),
+        "origin": list(source.origin),
+        **cfg.model_dump(),
+    }
     previous = source.frame(0)
     for t in tqdm(range(len(source) - 1), desc="flow", unit="pair", disable=None if progress else True):
         current = source.frame(t + 1)
@@ -98,6 +107,7 @@ def add_flow(
         n_frames = (info.shape or (0,))[0]
         if n_frames != field.shape[0]:
             raise InputError(f"{flow} has {field.shape[0]} frames, dataset {dataset!r} has {n_frames}")
+        _check_same_crop(flow, field, info)
         axes = ["z", "y", "x"][-ndim:]
         rows = []
         for t, group in segments.groupby("t"):
@@ -119,6 +129,22 @@ def add_flow(
             )
         table = pd.concat(rows, ignore_index=True)
         return st.write_shifts(dataset, table)
+
+
+def _check_same_crop(flow: Any, field: zarr.Array, info: DatasetInfo) -> None:
+    """Refuse a field of another part of the movie than the dataset's (``data.frames``, ``data.roi``)."""
+    meta: dict[str, Any] = dict(field.attrs["neotrack"])  # type: ignore[arg-type]
+    shape, origin = meta.get("shape"), meta.get("origin")
+    ours = None if info.roi_origin is None else [info.frame_offset, *info.roi_origin]
+    if (shape is not None and info.shape is not None and list(shape) != list(info.shape[1:])) or (
+        origin is not None and ours is not None and list(origin) != ours
+    ):
+        raise InputError(
+            f"{flow} is the field of frames of shape {tuple(shape or ())} starting at {origin} (t, "
+            f"{', '.join('zyx'[-len(shape or 'yx') :])}) of the movie, but dataset {info.name!r} has frames "
+            f"of shape {tuple((info.shape or ())[1:])} starting at {ours}: compute the field with the "
+            "dataset's data.frames and data.roi (--frames, --roi)"
+        )
 
 
 def advect_from_quasi_random(

@@ -16,7 +16,7 @@ from neotrack.imgproc._filters import (
     robust_invert,
     threshold_probability,
 )
-from neotrack.io import FrameSource, open_images
+from neotrack.io import FrameSource, crop, open_images
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Inputs:
     """The sources of a run, checked to agree in frames and shape.
 
     Any of: ``images`` (raw or probability maps, preprocessed per the config), ready-made
-    ``foreground`` and ``boundaries`` maps, or ``labels`` (one or more label stacks).
+    ``foreground`` and ``boundaries`` maps, or ``labels`` (one or more label stacks). Each is cut
+    to ``data.frames`` and ``data.roi`` alike (:func:`neotrack.io.crop`).
     """
 
     config: Config
@@ -41,6 +42,8 @@ class Inputs:
     foreground: FrameSource | None = None
     boundaries: FrameSource | None = None
     labels: tuple[FrameSource, ...] = ()
+    thresholds: tuple[float, ...] | None = None
+    """Per-frame foreground thresholds of raw images, from ``calibrate`` (None: each frame's own)."""
 
     @classmethod
     def open(
@@ -64,9 +67,27 @@ class Inputs:
         for src in label_sources:
             if src.dtype.kind not in "iu":
                 raise InputError(f"{src.name}: labels must hold integers, got {src.dtype}")
-        inputs = cls(config, labels=label_sources, **opened)
-        inputs._check()
-        return inputs
+        inputs = cls(
+            config,
+            images=opened.get("images"),
+            foreground=opened.get("foreground"),
+            boundaries=opened.get("boundaries"),
+            labels=label_sources,
+        )
+        inputs._check()  # the whole movies agree: then the same crop of each agrees too
+        if data.frames is None and data.roi is None:
+            return inputs
+
+        def cut(src: FrameSource | None) -> FrameSource | None:
+            return None if src is None else crop(src, data.frames, data.roi)
+
+        return dataclasses.replace(
+            inputs,
+            images=cut(inputs.images),
+            foreground=cut(inputs.foreground),
+            boundaries=cut(inputs.boundaries),
+            labels=tuple(crop(s, data.frames, data.roi) for s in inputs.labels),
+        )
 
     @property
     def sources(self) -> list[FrameSource]:
@@ -100,6 +121,27 @@ class Inputs:
                 f"{len(first.frame_shape)}D {first.frame_shape}"
             )
 
+    @property
+    def voxel(self) -> tuple[float, ...]:
+        """Physical size of a voxel (1 per axis when not set)."""
+        return tuple(self.config.data.voxel_size or (1.0,) * (len(self.shape) - 1))
+
+    @property
+    def detects(self) -> bool:
+        """Whether the foreground comes from thresholding raw intensities above their background."""
+        return (
+            not self.labels
+            and self.foreground is None
+            and self.images is not None
+            and self.config.preprocessing.foreground == "detect"
+        )
+
+    def raw(self, t: int) -> np.ndarray:
+        """Frame ``t`` of the images."""
+        if self.images is None:  # Inputs.open made sure this does not happen where it is needed
+            raise InputError("images are needed to compute the missing maps")
+        return self.images.frame(t)
+
     def maps(self, t: int) -> FrameMaps:
         """Foreground, boundaries and intensities of frame ``t``."""
         pre, voxel = self.config.preprocessing, self.config.data.voxel_size
@@ -109,15 +151,20 @@ class Inputs:
             return FrameMaps(fg, bnd, image)
 
         def raw() -> np.ndarray:
-            if image is None:  # Inputs.open made sure this does not happen
-                raise InputError("images are needed to compute the missing maps")
-            return image
+            return image if image is not None else self.raw(t)
 
         if self.foreground is not None:
             fg = self.foreground.frame(t)
         elif pre.foreground == "detect":
             fg = detect_foreground(
-                raw(), voxel, pre.sigma, pre.remove_hist_mode, pre.min_foreground, method=pre.threshold_method
+                raw(),
+                voxel,
+                pre.sigma,
+                pre.remove_hist_mode,
+                pre.min_foreground,
+                method=pre.threshold_method,
+                noise_factor=pre.noise_factor,
+                threshold=None if self.thresholds is None else self.thresholds[t],
             )
         else:
             fg = threshold_probability(

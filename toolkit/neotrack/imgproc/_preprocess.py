@@ -12,6 +12,7 @@ import zarr
 from neotrack._outputs import is_neotrack_zarr, new_path
 from neotrack._parallel import map_frames
 from neotrack.config import Config
+from neotrack.imgproc._calibrate import calibrated
 from neotrack.imgproc._maps import FrameMaps, Inputs
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def preprocess(
     config = config or Config()
     inputs = Inputs.open(config, images=images, labels=labels)
     new_path(Path(out), overwrite, is_neotrack_zarr, [images, labels])  # only maps we wrote are replaced
+    inputs, _ = calibrated(inputs, progress)  # the sequence's per-frame thresholds
     group = zarr.open_group(str(out), mode="w-")
     chunks = (1, *inputs.shape[1:])
     arrays = {

@@ -1,5 +1,6 @@
 """Reading time-lapses lazily, frame by frame: TIFF folders and stacks, zarr, HDF5, arrays."""
 
+from neotrack.io._crop import CroppedSource, crop
 from neotrack.io._open import open_images
 from neotrack.io._sources import (
     ArraySource,
@@ -13,11 +14,13 @@ from neotrack.io._sources import (
 
 __all__ = [
     "ArraySource",
+    "CroppedSource",
     "FrameSource",
     "Hdf5Source",
     "NpySource",
     "TiffFolder",
     "TiffStack",
     "ZarrSource",
+    "crop",
     "open_images",
 ]

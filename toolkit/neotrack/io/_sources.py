@@ -69,6 +69,16 @@ class FrameSource(ABC):
         """The resolved file or folder the frames come from; None for arrays in memory."""
         return None
 
+    @property
+    def origin(self) -> tuple[int, ...]:
+        """Where frame 0 and pixel (0, 0) lie in the movie read, (t, (z,) y, x): zeros but for a crop."""
+        return (0,) * len(self.shape)
+
+    @property
+    def source_shape(self) -> tuple[int, ...]:
+        """The shape of the movie read, before any crop."""
+        return self.shape
+
     @abstractmethod
     def fingerprint(self) -> str:
         """A short hex digest of the input that changes when the input changes (to check resumes).

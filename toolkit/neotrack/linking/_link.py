@@ -14,9 +14,13 @@ from tqdm.auto import tqdm
 from neotrack.candidates import CandidateFrame, CandidateMasks
 from neotrack.config import Config, LinkingConfig
 from neotrack.errors import DatasetExistsError, InputError
+from neotrack.imgproc import Calibration, resolve
 from neotrack.store import ID_STRIDE, DatasetInfo, Stage, Store, opened
 
 log = logging.getLogger(__name__)
+
+FALLBACK_DISTANCE = 15.0
+"""``max_distance`` of a dataset whose cells were not measured (imported, or made before that)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,11 +179,25 @@ def link(
         return _link(opened_store, dataset, config, overwrite, progress)
 
 
+def linking_config(config: Config, info: DatasetInfo) -> Config:
+    """``config`` with an unset ``max_distance`` from the cells ``segment`` measured (logged)."""
+    if config.linking.max_distance is not None:
+        return config
+    voxel = tuple(info.voxel_size or [1.0] * int(info.ndim or 2))
+    area, motion = info.props.get("cell_area"), info.props.get("cell_motion")
+    estimates = Calibration(None, area, motion, voxel).estimates()
+    if "linking.max_distance" not in estimates:
+        return resolve(config, {"linking.max_distance": FALLBACK_DISTANCE}, "no cells measured: fallback")
+    origin = f"from a typical cell of {area:.0f} px" + (f" moving {motion:.3g}" if motion else "")
+    return resolve(config, {"linking.max_distance": estimates["linking.max_distance"]}, origin)
+
+
 def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress: bool) -> LinkResult:
-    settings = config.linking.model_dump_json()
     with store.writing(dataset, Stage.LINK):
         info = store.info(dataset)
         info.require(Stage.SEGMENT)
+        config = linking_config(config, info)
+        settings = config.linking.model_dump_json()
         start = _start_frame(store, info, settings, overwrite)
         if start is None:
             store.begin_stage(dataset, Stage.LINK, config=settings, next_frame=0)

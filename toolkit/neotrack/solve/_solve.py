@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from neotrack.config import Config
+from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve import _constraints as cons
 from neotrack.solve import _costs as costs
@@ -63,8 +63,10 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
                 f"anew, run `neotrack link --dataset {dataset} --overwrite` first"
             )
         cfg = config.tracking
-        t_min, t_max, _ = store.time_range(dataset)
-        plans = plan_windows(t_min, t_max, cfg.window_size, cfg.overlap_size)
+        t_min, t_max, n_candidates = store.time_range(dataset)
+        plans = plan_windows(
+            t_min, t_max, window_size(cfg, t_max - t_min + 1, n_candidates), cfg.overlap_size
+        )
         frame_shape = tuple((info.shape or ())[1:])
         started = time.perf_counter()
         store.begin_stage(dataset, Stage.SOLVE, config=config.model_dump_json(include={"tracking"}))
@@ -109,6 +111,21 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
     return SolveResult(
         dataset, len(plans), len(selected), n_tracks, n_divisions, objective, worst_gap, solver, seconds
     )
+
+
+def window_size(cfg: TrackingConfig, n_frames: int, n_candidates: int) -> int | None:
+    """``cfg.window_size``, else the frames that hold about ``window_candidates`` candidates (logged)."""
+    if cfg.window_size is not None or n_candidates <= cfg.window_candidates:
+        return cfg.window_size
+    per_frame = n_candidates / max(n_frames, 1)
+    size = max(cfg.overlap_size + 3, round(cfg.window_candidates / per_frame))
+    log.info(
+        "tracking.window_size = %d (%.0f candidates per frame; windows of about %d candidates)",
+        size,
+        per_frame,
+        cfg.window_candidates,
+    )
+    return size
 
 
 def _solve_window(

@@ -79,6 +79,12 @@ class DatasetInfo:
     solve: StageState
     props: dict[str, Any]
     """Every property of the node, as stored."""
+    frame_offset: int = 0
+    """The movie's frame that is the dataset's frame 0 (``data.frames`` cropped the movie)."""
+    roi_origin: tuple[int, ...] | None = None
+    """Where the dataset's pixel (0, 0) lies in the movie's frames ((z,) y, x; ``data.roi``)."""
+    source_shape: tuple[int, ...] | None = None
+    """The shape of the movie before any crop."""
 
     @classmethod
     def from_props(cls, name: str, props: dict[str, Any]) -> DatasetInfo:
@@ -96,6 +102,7 @@ class DatasetInfo:
             )
 
         shape, voxel = props.get("shape"), props.get("voxel_size")
+        origin, source_shape = props.get("roi_origin"), props.get("source_shape")
         return cls(
             name=name,
             uid=props.get("uid"),
@@ -109,6 +116,9 @@ class DatasetInfo:
             link=stage(Stage.LINK),
             solve=stage(Stage.SOLVE),
             props=props,
+            frame_offset=int(props.get("frame_offset") or 0),
+            roi_origin=None if origin is None else tuple(int(v) for v in origin),
+            source_shape=None if source_shape is None else tuple(int(v) for v in source_shape),
         )
 
     def stage(self, stage: Stage) -> StageState:
