@@ -148,7 +148,9 @@ def test_no_config_tracks_a_movie_whose_cells_grow_from_one_to_many(
     assert scores["TRA"] > 0.95, scores
 
 
-def test_dic_like_images_are_refused_with_what_to_do(store: Store, name: str, tmp_path: Path) -> None:
+def test_dic_like_images_are_refused_with_what_to_do(
+    store: Store, name: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Relief images (DIC): cells as bright on one side as dark on the other; no threshold works."""
     scene = simulate(n_frames=4, n_cells=8, appear_rate=0, noise=2.0, seed=8)
     relief = 128 + 3 * np.diff(scene.images.astype(np.float32), axis=-1, prepend=0)  # shading along x
@@ -158,4 +160,6 @@ def test_dic_like_images_are_refused_with_what_to_do(store: Store, name: str, tm
     assert not store.has_dataset(name)  # nothing left behind
     config = Config()
     config.preprocessing.threshold_method = "otsu"  # the user's explicit choice: a warning, not a stop
-    segment(images, dataset=name, config=config, store=store)
+    with caplog.at_level(logging.WARNING, logger="neotrack"):
+        segment(images, dataset=name, config=config, store=store)
+    assert "not separable by intensity" in caplog.text and store.info(name).segment.done

@@ -115,7 +115,7 @@ def _segment(
     identity: dict[str, Any] = {
         "ndim": len(inputs.shape) - 1,
         "shape": list(inputs.shape),
-        "voxel_size": list(config.data.voxel_size or [1.0] * (len(inputs.shape) - 1)),
+        "voxel_size": list(inputs.voxel),
         "source": "; ".join(s.name for s in inputs.sources),
         "input_paths": [str(p) for p in _input_paths(inputs)],
         # the dataset is the cropped movie (frames from 0); where the crop lies in the movie read:
@@ -128,21 +128,16 @@ def _segment(
     with store.writing(dataset, Stage.SEGMENT, create=identity) as created:
         start = _start_frame(store, dataset, inputs, settings, fingerprint, created, overwrite)
         try:
-            inputs, calibration = calibrated(inputs, progress)
-        except InputError:
-            if created:
-                store.delete_dataset(dataset)
-            raise
-        if start == 0:
-            store.update_dataset(dataset, **identity, **calibration.record())
-            store.begin_stage(dataset, Stage.SEGMENT, config=settings, inputs=fingerprint, next_frame=0)
-            path = store.new_pixels(dataset, config.data.working_dir) / MASKS
-        else:
-            store.begin_stage(dataset, Stage.SEGMENT, resume_at=start)
-            path = store.pixels(dataset) / MASKS
-        leaves = _leaves_array(path, inputs.shape, store.info(dataset), fresh=start == 0)
-        try:
-            compute_s, write_s = _run_frames(store, dataset, inputs, inputs.config, leaves, start, progress)
+            inputs, calibration = calibrated(inputs, progress)  # the settings left unset, measured
+            if start == 0:
+                store.update_dataset(dataset, **identity, **calibration.record())
+                store.begin_stage(dataset, Stage.SEGMENT, config=settings, inputs=fingerprint, next_frame=0)
+                path = store.new_pixels(dataset, config.data.working_dir) / MASKS
+            else:
+                store.begin_stage(dataset, Stage.SEGMENT, resume_at=start)
+                path = store.pixels(dataset) / MASKS
+            leaves = _leaves_array(path, inputs.shape, store.info(dataset), fresh=start == 0)
+            compute_s, write_s = _run_frames(store, dataset, inputs, leaves, start, progress)
         except InputError:
             if created:
                 log.info("removing dataset %r again: its input is bad", dataset)
@@ -163,7 +158,7 @@ def _segment(
 
 
 def _run_frames(
-    store: Store, dataset: str, inputs: Inputs, config: Config, leaves: zarr.Array, start: int, progress: bool
+    store: Store, dataset: str, inputs: Inputs, leaves: zarr.Array, start: int, progress: bool
 ) -> tuple[float, float]:
     """Segment frames ``start`` ... into the graph and ``leaves``; (compute, write) seconds."""
     pending: list[FrameCandidates] = []
@@ -185,7 +180,8 @@ def _run_frames(
     t_run = time.perf_counter()
     rows = 0
     frames = list(range(start, inputs.shape[0]))
-    for t, found in map_frames(_frame_task, inputs, frames, config.data.n_workers, "segmenting", progress):
+    workers = inputs.config.data.n_workers
+    for t, found in map_frames(_frame_task, inputs, frames, workers, "segmenting", progress):
         leaves[t] = found.leaves
         if found.segments.empty:
             log.info("frame %d: no candidates (empty foreground)", t)

@@ -1,7 +1,7 @@
 """Image processing: foreground and boundary maps from intensities, probabilities or labels."""
 
 from neotrack.imgproc._background import Background, estimate_background
-from neotrack.imgproc._calibrate import Calibration, calibrate, calibrated, resolve
+from neotrack.imgproc._calibrate import Calibration, calibrate, calibrated, resolve, resolve_section
 from neotrack.imgproc._filters import (
     detect_foreground,
     labels_to_boundaries,
@@ -25,6 +25,7 @@ __all__ = [
     "preprocess",
     "probability_boundaries",
     "resolve",
+    "resolve_section",
     "robust_invert",
     "threshold_probability",
 ]

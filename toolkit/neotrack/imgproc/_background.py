@@ -53,11 +53,33 @@ def _sigmas(
 
 @dataclasses.dataclass(frozen=True)
 class Background:
-    """A frame's background: its level (a smooth map over the frame) and its noise (a standard
-    deviation), in the signal's units."""
+    """A frame's background, in the signal's units: its level per tile (median-filtered), from
+    which ``level`` interpolates a smooth map over the frame, and its noise (a standard deviation).
+    The tiles are all a later pass needs to threshold the frame again."""
 
-    level: np.ndarray
+    tiles: np.ndarray
     noise: float
+    shape: tuple[int, ...]
+
+    @property
+    def level(self) -> np.ndarray:
+        """The level at every pixel: linear between tile centres, constant beyond the outer ones."""
+        edges = _tile_edges(self.shape, self.tiles.shape)
+        centres = [(e[:-1] + e[1:] - 1) / 2 for e in edges]
+        coords = np.meshgrid(
+            *[
+                np.interp(np.arange(n), c, np.arange(len(c)))
+                for n, c in zip(self.shape, centres, strict=True)
+            ],
+            indexing="ij",
+            sparse=True,
+        )
+        level = ndi.map_coordinates(self.tiles, np.broadcast_arrays(*coords), order=1, mode="nearest")
+        return level.astype(np.float32)
+
+
+def _tile_edges(shape: tuple[int, ...], counts: tuple[int, ...]) -> list[np.ndarray]:
+    return [np.linspace(0, n, c + 1).round().astype(int) for n, c in zip(shape, counts, strict=True)]
 
 
 def clipped_stats(values: np.ndarray) -> tuple[float, float]:
@@ -92,9 +114,9 @@ def estimate_background(signal: np.ndarray, tiles: int = _TILES) -> Background:
     (a tile that cells fill is outvoted), are interpolated into a smooth level map; the noise is the
     tiles' median (as astronomers map a sky behind stars).
     """
-    shape = signal.shape
-    counts = [max(1, min(tiles, n // 32)) for n in shape]
-    edges = [np.linspace(0, n, c + 1).round().astype(int) for n, c in zip(shape, counts, strict=True)]
+    shape = tuple(signal.shape)
+    counts = tuple(max(1, min(tiles, n // 32)) for n in shape)
+    edges = _tile_edges(shape, counts)
     levels = np.zeros(counts)
     noises = np.zeros(counts)
     for index in np.ndindex(*counts):
@@ -102,14 +124,7 @@ def estimate_background(signal: np.ndarray, tiles: int = _TILES) -> Background:
         levels[index], noises[index] = clipped_stats(signal[box])
     if levels.size > 1:
         levels = ndi.median_filter(levels, size=3, mode="nearest")
-    centres = [(e[:-1] + e[1:] - 1) / 2 for e in edges]
-    coords = np.meshgrid(
-        *[np.interp(np.arange(n), c, np.arange(len(c))) for n, c in zip(shape, centres, strict=True)],
-        indexing="ij",
-        sparse=True,
-    )
-    level = ndi.map_coordinates(levels, np.broadcast_arrays(*coords), order=1, mode="nearest")
-    return Background(level.astype(np.float32), float(np.median(noises)))
+    return Background(levels, float(np.median(noises)), shape)
 
 
 def prepare_signal(
@@ -137,23 +152,24 @@ def prepare_signal(
 
 
 def excess(
-    signal: np.ndarray, method: str = "background", noise_factor: float = 5.0, min_foreground: float = 0.0
-) -> tuple[np.ndarray, float, float]:
-    """What a frame's foreground is thresholded on, its own threshold, and its dark fraction.
+    signal: np.ndarray,
+    method: str = "background",
+    noise_factor: float = 5.0,
+    min_foreground: float = 0.0,
+    background: Background | None = None,
+) -> tuple[np.ndarray, float]:
+    """What a frame's foreground is thresholded on, and its own threshold.
 
     ``background``: the signal minus its background level (``estimate_background``), and
     ``noise_factor`` noise deviations as the threshold. ``otsu``, ``triangle``, ``li``: the signal
     itself and the histogram threshold of its log intensities (these depend on how much of the frame
     the cells cover). The threshold is at least ``min_foreground``: above the background level,
-    or above the darkest pixel. The dark fraction is that of pixels as far below the background as
-    the threshold is above it (``background`` only; 0 otherwise): cells in fluorescence are
-    brighter than their background, never darker.
+    or above the darkest pixel. ``background``: the frame's, already estimated.
     """
     if method == "background":
-        bg = estimate_background(signal)
+        bg = background or estimate_background(signal)
         above = signal - bg.level
-        threshold = max(noise_factor * bg.noise, min_foreground)
-        return above, threshold, float(np.mean(above < -threshold))
+        return above, max(noise_factor * bg.noise, min_foreground)
     pick: dict[str, Callable[[np.ndarray], float]] = {
         "otsu": filters.threshold_otsu,
         "triangle": filters.threshold_triangle,
@@ -163,9 +179,9 @@ def excess(
         raise InputError(f"preprocessing.threshold_method {method!r} is not one of {list(METHODS)}")
     low = float(signal.min())
     if float(signal.max()) <= low:
-        return signal, low + min_foreground, 0.0
+        return signal, low + min_foreground
     on_log = float(pick[method](np.log1p(signal - low)))
-    return signal, max(float(np.expm1(on_log)), min_foreground) + low, 0.0
+    return signal, max(float(np.expm1(on_log)), min_foreground) + low
 
 
 def sequence_thresholds(

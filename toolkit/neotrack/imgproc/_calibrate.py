@@ -28,7 +28,13 @@ from scipy.spatial import cKDTree
 from neotrack._parallel import map_frames
 from neotrack.config import Config
 from neotrack.errors import InputError
-from neotrack.imgproc._background import excess, prepare_signal, sequence_thresholds
+from neotrack.imgproc._background import (
+    Background,
+    estimate_background,
+    excess,
+    prepare_signal,
+    sequence_thresholds,
+)
 from neotrack.imgproc._maps import Inputs
 
 log = logging.getLogger(__name__)
@@ -49,8 +55,9 @@ MOTION_FACTOR = 2.0
 SPECK_FRACTION = 0.1
 """Objects smaller than this fraction of the area-weighted median area are specks, not cells."""
 DARK_RATIO = 0.25
-"""Not separable by intensity: the pixels as far below the background as the foreground is above
-it are at least this fraction of the foreground (fluorescence: none, DIC: about as many)."""
+"""Not separable by intensity: the pixels ``noise_factor`` noise deviations *below* the background
+are at least this fraction of those as far above it (fluorescence: none, DIC: about as many).
+Measured on the background model whatever ``threshold_method`` is."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,10 +65,15 @@ class FrameObjects:
     """One frame's foreground, measured: threshold (raw images only), fractions, objects."""
 
     threshold: float | None
+    background: Background | None
+    """Raw images with ``threshold_method = "background"``: the frame's background, kept so that
+    segmenting does not estimate it again."""
     bright: float
     """Fraction of the frame above the threshold."""
+    light: float
+    """Raw images: fraction ``noise_factor`` noise deviations above the background level."""
     dark: float
-    """Fraction as far below the background level as the threshold is above it."""
+    """Raw images: fraction as far below it (fluorescence: none; DIC: about as many as ``light``)."""
     areas: np.ndarray
     centroids: np.ndarray
     """(N, ndim), physical units."""
@@ -78,6 +90,14 @@ class Calibration:
     motion: float | None
     """How far cells move between frames (``MOTION_PERCENTILE``), physical units."""
     voxel_size: tuple[float, ...]
+    backgrounds: tuple[Background | None, ...] | None = None
+    """Per-frame backgrounds the thresholds lie above (see ``FrameObjects.background``)."""
+
+    @property
+    def origin(self) -> str:
+        """Where the estimates come from, for the log lines."""
+        moving = f" moving {self.motion:.3g}" if self.motion else ""
+        return f"from a typical cell of {self.cell_area or 0:.0f} px{moving}"
 
     @property
     def cell_radius(self) -> float | None:
@@ -119,44 +139,58 @@ def resolve(config: Config, estimates: dict[str, Any], origin: str) -> Config:
     return resolved
 
 
-FALLBACKS = {"segmentation.min_area": 100, "segmentation.max_area": 1_000_000}
-"""The area range when no object was found to measure (a movie with no foreground)."""
+FALLBACKS = {"segmentation.min_area": 100, "segmentation.max_area": 1_000_000, "linking.max_distance": 15.0}
+"""Settings when nothing was measured: a movie with no foreground, or a dataset that was imported
+or segmented before cells were measured."""
+
+
+def resolve_section(config: Config, calibration: Calibration, section: str) -> Config:
+    """``config`` with the unset settings of ``section`` from ``calibration``, else ``FALLBACKS``."""
+    mine = lambda values: {k: v for k, v in values.items() if k.startswith(f"{section}.")}  # noqa: E731
+    measured = resolve(config, mine(calibration.estimates()), calibration.origin)
+    return resolve(measured, mine(FALLBACKS), "nothing measured: fallback")
 
 
 def calibrated(inputs: Inputs, progress: bool = False) -> tuple[Inputs, Calibration]:
     """``inputs`` with per-frame thresholds and the segmentation settings left unset measured."""
     calibration = calibrate(inputs, progress)
-    estimates = {k: v for k, v in calibration.estimates().items() if k.startswith("segmentation.")}
-    origin = f"from a typical cell of {calibration.cell_area or 0:.0f} px"
-    config = resolve(resolve(inputs.config, estimates, origin), FALLBACKS, "nothing measured: fallback")
-    return dataclasses.replace(inputs, config=config, thresholds=calibration.thresholds), calibration
+    config = resolve_section(inputs.config, calibration, "segmentation")
+    resolved = dataclasses.replace(
+        inputs, config=config, thresholds=calibration.thresholds, backgrounds=calibration.backgrounds
+    )
+    return resolved, calibration
 
 
 def _frame(inputs: Inputs, t: int) -> FrameObjects:
     cfg, voxel = inputs.config, inputs.voxel
     pre = cfg.preprocessing
     threshold: float | None = None
-    dark = 0.0
+    background: Background | None = None
+    light = dark = 0.0
     if len(inputs.labels) == 1:  # the user's segmentation: its labels are the objects
         labels = np.asarray(inputs.labels[0].frame(t))
     else:
         if inputs.detects:
             signal = prepare_signal(inputs.raw(t), voxel, pre.sigma, pre.remove_hist_mode)
-            above, threshold, dark = excess(
-                signal, pre.threshold_method, pre.noise_factor, pre.min_foreground
+            bg = estimate_background(signal)  # whatever the method: is the frame separable at all?
+            spread = pre.noise_factor * bg.noise
+            relief = signal - bg.level
+            light, dark = float(np.mean(relief > spread)), float(np.mean(relief < -spread))
+            if pre.threshold_method == "background":
+                background = bg
+            above, threshold = excess(
+                signal, pre.threshold_method, pre.noise_factor, pre.min_foreground, background
             )
             mask = above > threshold
         else:
             mask = inputs.maps(t).foreground > cfg.segmentation.threshold
         labels, _ = ndi.label(mask)
-    flat = labels.ravel()
-    areas = np.bincount(flat)
+    areas = np.bincount(labels.ravel())
     present = np.flatnonzero(areas[1:]) + 1
-    coords = np.indices(labels.shape).reshape(labels.ndim, -1)
-    sums = np.stack([np.bincount(flat, weights=c, minlength=areas.size) for c in coords], axis=1)
-    centroids = sums[present] / areas[present, None] * np.asarray(voxel)
-    bright = float(np.count_nonzero(flat) / flat.size)
-    return FrameObjects(threshold, bright, dark, areas[present].astype(float), centroids)
+    centres = ndi.center_of_mass(labels > 0, labels, present) if present.size else []
+    centroids = np.asarray(centres, dtype=float).reshape(-1, labels.ndim) * np.asarray(voxel)
+    bright = float(np.count_nonzero(labels) / labels.size)
+    return FrameObjects(threshold, background, bright, light, dark, areas[present].astype(float), centroids)
 
 
 def calibrate(inputs: Inputs, progress: bool = False) -> Calibration:
@@ -165,14 +199,15 @@ def calibrate(inputs: Inputs, progress: bool = False) -> Calibration:
     found = [
         f for _, f in map_frames(_frame, inputs, frames, inputs.config.data.n_workers, "measuring", progress)
     ]
-    thresholds = None
+    thresholds = backgrounds = None
     if inputs.detects:
         _check_separable(inputs, found)
         fixed = sequence_thresholds([f.threshold or 0.0 for f in found], [f.bright for f in found])
         thresholds = tuple(float(v) for v in fixed)
+        backgrounds = tuple(f.background for f in found)
     cell_area = typical_area(np.concatenate([f.areas for f in found]) if found else np.zeros(0))
     motion = _motion(found, cell_area) if cell_area is not None else None
-    calibration = Calibration(thresholds, cell_area, motion, inputs.voxel)
+    calibration = Calibration(thresholds, cell_area, motion, inputs.voxel, backgrounds)
     if cell_area is None:
         log.warning("no foreground objects in any frame: nothing to measure cells by")
     else:
@@ -215,17 +250,17 @@ def _motion(found: list[FrameObjects], cell_area: float) -> float | None:
 
 def _check_separable(inputs: Inputs, found: list[FrameObjects]) -> None:
     """Refuse (default method) or warn when intensities do not separate cells from background."""
-    bright = sum(f.bright for f in found)
+    light = sum(f.light for f in found)
     dark = sum(f.dark for f in found)
     name = inputs.images.name if inputs.images is not None else "the images"
-    if bright == 0:
+    if light == 0:
         log.warning("%s: no pixel stands above the background in any frame: no foreground", name)
         return
-    if dark < DARK_RATIO * bright:
+    if dark < DARK_RATIO * light:
         return
     message = (
         f"{name}: the foreground is not separable by intensity: as many pixels lie as far below the "
-        f"background as above it ({100 * dark / len(found):.2f} % vs {100 * bright / len(found):.2f} % "
+        f"background as above it ({100 * dark / len(found):.2f} % vs {100 * light / len(found):.2f} % "
         "of each frame), as in DIC or phase contrast. Give a probability map of the cells instead "
         '(e.g. from ilastik\'s pixel classification, with preprocessing.foreground = "threshold" and '
         'boundaries = "probability"), or existing labels (--labels)'
@@ -236,4 +271,4 @@ def _check_separable(inputs: Inputs, found: list[FrameObjects]) -> None:
     log.warning("%s; going on with threshold_method %r", message, pre.threshold_method)
 
 
-__all__ = ["Calibration", "FrameObjects", "calibrate", "calibrated", "resolve"]
+__all__ = ["Calibration", "FrameObjects", "calibrate", "calibrated", "resolve", "resolve_section"]

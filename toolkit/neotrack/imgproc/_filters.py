@@ -13,7 +13,7 @@ from scipy import ndimage as ndi
 from skimage import filters, segmentation
 
 from neotrack.errors import InputError
-from neotrack.imgproc._background import _sigmas, excess, prepare_signal
+from neotrack.imgproc._background import Background, _sigmas, excess, prepare_signal
 
 
 def detect_foreground(
@@ -26,6 +26,7 @@ def detect_foreground(
     method: str = "background",
     noise_factor: float = 5.0,
     threshold: float | None = None,
+    background: Background | None = None,
 ) -> np.ndarray:
     """Foreground mask of one frame: what stands clearly above its background.
 
@@ -35,14 +36,11 @@ def detect_foreground(
     background level (a map over the frame), both estimated from the background alone, so a frame
     with few cells is thresholded like a full one; ``otsu``, ``triangle``, ``li`` threshold log
     intensities (see ``excess``). ``threshold`` (e.g. from ``calibrate``; above the background level
-    for ``background``) replaces the frame's own.
+    for ``background``) replaces the frame's own, and ``background`` (``estimate_background``) saves
+    estimating it again.
     """
-    above, own, _ = excess(
-        prepare_signal(image, voxel_size, sigma, remove_hist_mode, smooth),
-        method,
-        noise_factor,
-        min_foreground,
-    )
+    signal = prepare_signal(image, voxel_size, sigma, remove_hist_mode, smooth)
+    above, own = excess(signal, method, noise_factor, min_foreground, background)
     return above > (own if threshold is None else threshold)
 
 

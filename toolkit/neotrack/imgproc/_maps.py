@@ -9,6 +9,7 @@ import numpy as np
 
 from neotrack.config import Config
 from neotrack.errors import InputError
+from neotrack.imgproc._background import Background
 from neotrack.imgproc._filters import (
     detect_foreground,
     labels_to_boundaries,
@@ -44,6 +45,8 @@ class Inputs:
     labels: tuple[FrameSource, ...] = ()
     thresholds: tuple[float, ...] | None = None
     """Per-frame foreground thresholds of raw images, from ``calibrate`` (None: each frame's own)."""
+    backgrounds: tuple[Background | None, ...] | None = None
+    """Per-frame backgrounds those thresholds lie above, from ``calibrate`` (None: estimated again)."""
 
     @classmethod
     def open(
@@ -165,6 +168,7 @@ class Inputs:
                 method=pre.threshold_method,
                 noise_factor=pre.noise_factor,
                 threshold=None if self.thresholds is None else self.thresholds[t],
+                background=None if self.backgrounds is None else self.backgrounds[t],
             )
         else:
             fg = threshold_probability(

@@ -14,13 +14,10 @@ from tqdm.auto import tqdm
 from neotrack.candidates import CandidateFrame, CandidateMasks
 from neotrack.config import Config, LinkingConfig
 from neotrack.errors import DatasetExistsError, InputError
-from neotrack.imgproc import Calibration, resolve
+from neotrack.imgproc import Calibration, resolve_section
 from neotrack.store import ID_STRIDE, DatasetInfo, Stage, Store, opened
 
 log = logging.getLogger(__name__)
-
-FALLBACK_DISTANCE = 15.0
-"""``max_distance`` of a dataset whose cells were not measured (imported, or made before that)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,15 +178,9 @@ def link(
 
 def linking_config(config: Config, info: DatasetInfo) -> Config:
     """``config`` with an unset ``max_distance`` from the cells ``segment`` measured (logged)."""
-    if config.linking.max_distance is not None:
-        return config
     voxel = tuple(info.voxel_size or [1.0] * int(info.ndim or 2))
-    area, motion = info.props.get("cell_area"), info.props.get("cell_motion")
-    estimates = Calibration(None, area, motion, voxel).estimates()
-    if "linking.max_distance" not in estimates:
-        return resolve(config, {"linking.max_distance": FALLBACK_DISTANCE}, "no cells measured: fallback")
-    origin = f"from a typical cell of {area:.0f} px" + (f" moving {motion:.3g}" if motion else "")
-    return resolve(config, {"linking.max_distance": estimates["linking.max_distance"]}, origin)
+    cells = Calibration(None, info.props.get("cell_area"), info.props.get("cell_motion"), voxel)
+    return resolve_section(config, cells, "linking")
 
 
 def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress: bool) -> LinkResult:
