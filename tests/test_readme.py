@@ -56,13 +56,22 @@ def test_readme_python_example_runs(store: Store, tmp_path: Path, monkeypatch: p
 def test_readme_segment_example_runs(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, working_dir: Path
 ) -> None:
-    assert len(_blocks()) == 2
+    assert len(_blocks()) == 3
     block = next(b for b in _blocks() if "segment(" in b).replace("../shared/data", str(SHARED_DATA))
     result = run_example(block, "sim", store, tmp_path, monkeypatch)
     assert result["result"].n_frames == 65 and result["mask"].sum() > 0
     masks = result["result"].leaves_path  # <pixel home>/<dataset id>/masks.zarr, never the current dir
     assert masks.parent.parent == working_dir.resolve()
     assert not list(tmp_path.glob("*.zarr"))
+
+
+def test_readme_program_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window program from DataFrames: no server; the far daughter is a daughter."""
+    block = next(b for b in _blocks() if "build_program(" in b)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "example", "exec"), namespace)
+    assert sorted(namespace["chosen"].transitions.target) == [10**9 + 1, 2 * 10**9 + 1, 2 * 10**9 + 2]
 
 
 def test_notebook_code_cells_run(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

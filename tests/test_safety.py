@@ -376,7 +376,7 @@ def test_windows_whose_frames_are_all_empty_are_solved(store: Store, name: str) 
     segments = [(t, 1, 50.0, 50.0, 100) for t in (0, 1, 2, 8, 9)]
     links = [((0, 1), (1, 1), 0.9), ((1, 1), (2, 1), 0.9), ((8, 1), (9, 1), 0.9)]
     store_graph(store, name, segments, links)
-    cfg = Config.from_dict({"tracking": {"window_size": 3, "overlap_size": 0}})
+    cfg = Config.from_dict({"tracking": {"window_size": 4, "overlap_size": 1}})
     result = solve(name, cfg, store)
     assert result.n_selected == 5
     assert {(a, b) for a, b in zip(*store.read_solution(name)[1].to_numpy().T, strict=True)} == {

@@ -24,6 +24,17 @@ def flow_out(p: TrackingProblem) -> None:
         p.model += p.node[i] + p.divide[i] == mip.xsum(p.edge[e] for e in out) + p.disappear[i]
 
 
+def edge_needs_source(p: TrackingProblem) -> None:
+    """edge_e <= node_src(e): a transition leaves a selected segment only.
+
+    Implied for integer solutions by ``flow_out``, but not for the LP relaxation, where a
+    half-selected segment could send a whole transition (and half divide): with it the relaxation
+    of these programs is almost always integral already, so the solver does not branch.
+    """
+    for e, i in enumerate(p.src):
+        p.model += p.edge[e] <= p.node[int(i)]
+
+
 def division_needs_segment(p: TrackingProblem) -> None:
     """divide_i + disappear_i <= node_i: only a selected segment divides, and a dividing one does
     not also end its track."""

@@ -9,9 +9,14 @@ from neotrack.config import TrackingConfig
 from neotrack.solve._problem import TrackingProblem
 
 
-def relative_areas(p: TrackingProblem) -> np.ndarray:
-    """Each segment's area over the window's median candidate area (what size weighting uses)."""
+def relative_areas(p: TrackingProblem, cfg: TrackingConfig, cell_area: float | None = None) -> np.ndarray:
+    """What size weighting multiplies by: each segment's area, counted up to ``size_cap`` typical
+    cells (``cell_area``), over the window's median; all 1 without ``size_weighted``."""
     area = p.segments.area.to_numpy(dtype=float)
+    if not cfg.size_weighted or not len(area):
+        return np.ones(len(area))
+    if cfg.size_cap is not None and cell_area:
+        area = np.minimum(area, cfg.size_cap * cell_area)
     return area / float(np.median(area))
 
 
@@ -25,12 +30,10 @@ def link_function(weights: np.ndarray, cfg: TrackingConfig) -> np.ndarray:
     return np.sign(weights) * np.abs(weights) ** cfg.power + cfg.bias
 
 
-def transitions(p: TrackingProblem, cfg: TrackingConfig) -> mip.LinExpr:
-    """sum_e f(w_e) s_e edge_e, with s_e = sqrt(area_src area_dst) / median candidate area when
-    ``size_weighted`` (else 1)."""
+def transitions(p: TrackingProblem, cfg: TrackingConfig, size: np.ndarray) -> mip.LinExpr:
+    """sum_e f(w_e) s_e edge_e, with s_e = sqrt(a_src a_dst), a = ``relative_areas``."""
     coef = link_function(p.links.weight.to_numpy(dtype=float), cfg)
-    if cfg.size_weighted and len(p.links):
-        size = relative_areas(p)
+    if len(p.links):
         coef = coef * np.sqrt(size[p.src] * size[p.dst])
     return mip.xsum(float(c) * v for c, v in zip(coef, p.edge, strict=True))
 
@@ -71,11 +74,10 @@ def divisions(p: TrackingProblem, cfg: TrackingConfig) -> mip.LinExpr:
     return cfg.division_weight * mip.xsum(p.divide)
 
 
-def segments(p: TrackingProblem, cfg: TrackingConfig) -> mip.LinExpr:
-    """segment_weight * sum_i a_i node_i, with a_i = area_i / median candidate area when
-    ``size_weighted`` (else 1): a cell's fragments share the cell's reward instead of each earning
-    one, while each fragment's track still pays its own appearance and disappearance."""
-    if not cfg.size_weighted or not len(p.segments):
-        return cfg.segment_weight * mip.xsum(p.node)
-    coef = cfg.segment_weight * relative_areas(p)
+def segments(p: TrackingProblem, cfg: TrackingConfig, size: np.ndarray) -> mip.LinExpr:
+    """segment_weight * sum_i a_i node_i, a = ``relative_areas``: a cell's fragments share the
+    cell's reward instead of each earning one, while each fragment's track still pays its own
+    appearance and disappearance; and two touching cells earn more apart than as one candidate
+    larger than ``size_cap`` cells."""
+    coef = cfg.segment_weight * size
     return mip.xsum(float(c) * v for c, v in zip(coef, p.node, strict=True))

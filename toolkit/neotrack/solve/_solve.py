@@ -6,20 +6,14 @@ import dataclasses
 import logging
 import time
 
-import mip
-import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
-from neotrack.solve import _constraints as cons
-from neotrack.solve import _costs as costs
-from neotrack.solve._problem import TrackingProblem
-from neotrack.solve._solver import new_model, optimize
+from neotrack.solve._program import ProgramSolution, build_program, solve_program
 from neotrack.solve._tracks import assign_tracks
 from neotrack.solve._windows import WindowPlan, plan_windows
-from neotrack.store import ID_STRIDE, Stage, Store, opened
+from neotrack.store import Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +62,20 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             t_min, t_max, window_size(cfg, t_max - t_min + 1, n_candidates), cfg.overlap_size
         )
         frame_shape = tuple((info.shape or ())[1:])
+        cell_area = info.props.get("cell_area")
+        if cfg.size_weighted and cfg.size_cap is not None and not cell_area:
+            log.info("dataset %r has no measured cell area: size weighting is not capped", dataset)
         started = time.perf_counter()
         store.begin_stage(dataset, Stage.SOLVE, config=config.model_dump_json(include={"tracking"}))
         anchor: set[int] = set()
         objective, worst_gap, solver = 0.0, 0.0, "none"
         for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
-            window = _solve_window(store, dataset, config, plan, anchor, frame_shape, t_min)
+            window = _solve_window(store, dataset, config, plan, anchor, frame_shape, t_min, cell_area)
             if window is None:  # no candidates in any frame of the window: nothing to choose
                 anchor = set()
                 continue
-            chosen, edges, value, gap, solver = window
-            objective, worst_gap = objective + value, max(worst_gap, gap)
+            chosen, edges, solver = window.segments, window.transitions, window.solver
+            objective, worst_gap = objective + window.objective, max(worst_gap, window.gap)
             keep = chosen[(chosen.t >= plan.commit_start) & (chosen.t < plan.commit_stop)]
             kept_edges = edges[edges.source_t < plan.commit_stop - 1]
             store.write_selection(dataset, keep.id.tolist())
@@ -136,9 +133,9 @@ def _solve_window(
     anchor: set[int],
     frame_shape: tuple[int, ...],
     t_min: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, float, float, str] | None:
-    """Selected segments (id, t) and transitions (source, target, source_t) of one window; None
-    when the window holds no candidate at all."""
+    cell_area: float | None,
+) -> ProgramSolution | None:
+    """What one window chose; None when the window holds no candidate at all."""
     cfg = config.tracking
     segments = store.read_segments(dataset, plan.start, plan.stop, extra=["pin"])
     if segments.empty:
@@ -148,31 +145,20 @@ def _solve_window(
         return None
     links = store.read_links(dataset, plan.start, plan.stop, extra=["pin"])
     hierarchy = store.read_hierarchy(dataset, plan.start, plan.stop)
-    model = new_model(cfg)
-    p = TrackingProblem.create(model, segments, links, hierarchy, (plan.start, plan.stop - 1))
-    cons.one_parent(p)
-    cons.flow_out(p)
-    cons.division_needs_segment(p)
-    cons.exclusion(p)
-    for pinned in (True, False):
-        cons.fixed_segments(p, np.flatnonzero(p.segments.pin.to_numpy() == pinned), int(pinned))
-        cons.fixed_links(p, np.flatnonzero(p.links.pin.to_numpy() == pinned), int(pinned))
-    if plan.anchored:
-        cons.anchor(p, anchor)
-    ramp = costs.border_ramp(p, cfg, frame_shape)
-    free_first = plan.anchored or plan.start == t_min
-    model.objective = mip.maximize(
-        costs.transitions(p, cfg)
-        + costs.appearances(p, cfg, ramp, free_first)
-        + costs.disappearances(p, cfg, ramp)
-        + costs.divisions(p, cfg)
-        + costs.segments(p, cfg)
+    p = build_program(
+        segments,
+        links,
+        hierarchy,
+        cfg,
+        frames=(plan.start, plan.stop - 1),
+        first_fixed=anchor if plan.anchored else None,
+        free_first=plan.start == t_min,
+        frame_shape=frame_shape,
+        cell_area=cell_area,
     )
     where = f"dataset {dataset!r}, frames {plan.start}-{plan.stop - 1}"
-    value, gap = optimize(model, cfg, where)
-    node = np.array([v.x for v in p.node], dtype=float) > 0.5
-    edge = np.array([v.x for v in p.edge], dtype=float) > 0.5 if len(p.edge) else np.zeros(0, bool)
-    chosen = p.segments.loc[node, ["id", "t"]]
-    edges = p.links.loc[edge, ["source", "target"]].assign(source_t=lambda d: d.source // ID_STRIDE)
-    log.debug("%s: %d segments, %d transitions chosen", where, node.sum(), edge.sum())
-    return chosen, edges, value, gap, model.solver_name
+    solution = solve_program(p, cfg, where)
+    log.debug(
+        "%s: %d segments, %d transitions chosen", where, len(solution.segments), len(solution.transitions)
+    )
+    return solution

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
+from collections.abc import Iterator
 
 import mip
 
@@ -33,7 +37,17 @@ def new_model(cfg: TrackingConfig) -> mip.Model:
 
 
 def optimize(model: mip.Model, cfg: TrackingConfig, where: str) -> tuple[float, float]:
-    """Solve; returns (objective, relative gap). Raises SolveError without a solution."""
+    """Solve; returns (objective, relative gap). Raises SolveError without a solution.
+
+    The LP relaxation is solved first: when it is integral it is the optimum (its bound is its
+    value), and no branch and bound is needed; otherwise the integer program is solved.
+    """
+    with _quiet(model):  # CBC's LP solver prints its log whatever the model's verbosity
+        status = model.optimize(max_seconds=cfg.time_limit, relax=True)
+    if status == mip.OptimizationStatus.OPTIMAL and _integral(model):
+        log.debug("%s: the LP relaxation is integral", where)
+        return float(model.objective_value), 0.0
+    log.debug("%s: the LP relaxation is fractional: branch and bound", where)
     status = model.optimize(max_seconds=cfg.time_limit)
     if status not in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
         raise SolveError(
@@ -45,3 +59,31 @@ def optimize(model: mip.Model, cfg: TrackingConfig, where: str) -> tuple[float, 
     if status == mip.OptimizationStatus.FEASIBLE:
         log.warning("%s: stopped at the time limit with gap %.3g (tracking.time_limit)", where, gap)
     return objective, gap
+
+
+def _integral(model: mip.Model, tolerance: float = 1e-6) -> bool:
+    """Whether every variable of the last solution is within ``tolerance`` of an integer."""
+    values = [v.x for v in model.vars]
+    return all(x is not None and abs(x - round(x)) <= tolerance for x in values)
+
+
+@contextlib.contextmanager
+def _quiet(model: mip.Model) -> Iterator[None]:
+    """Standard output (the file descriptor C libraries write to) sent to /dev/null meanwhile, for
+    CBC; a no-op where there is no such descriptor (some notebook kernels)."""
+    if model.solver_name.upper() != mip.CBC or model.verbose:
+        yield
+        return
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

@@ -1,0 +1,100 @@
+"""One window's program built from DataFrames and solved, without a server: each term's effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neotrack.config import TrackingConfig
+from neotrack.solve import build_program, solve_program
+from neotrack.store import segment_id
+
+Seg = tuple[int, int, float, float, int]  # t, k, y, x, area
+
+
+def sid(t: int, k: int) -> int:
+    return int(segment_id(t, k))
+
+
+def tables(
+    segments: list[Seg],
+    links: list[tuple[tuple[int, int], tuple[int, int], float]],
+    hierarchy: list[tuple[tuple[int, int], tuple[int, int]]] = [],  # noqa: B006 (read only)
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    seg = pd.DataFrame(
+        [(sid(t, k), t, y, x, a) for t, k, y, x, a in segments], columns=["id", "t", "y", "x", "area"]
+    )
+    lnk = pd.DataFrame([(sid(*a), sid(*b), w) for a, b, w in links], columns=["source", "target", "weight"])
+    hier = pd.DataFrame([(sid(*p), sid(*c)) for p, c in hierarchy], columns=["parent", "child"])
+    return seg, lnk, hier
+
+
+def test_a_daughter_that_moved_off_her_mother_is_still_her_daughter() -> None:
+    # the mother (t 0, 1) has two daughters at t 2: one overlaps her well, the other barely (IoU 0.05)
+    segments = [(0, 1, 50, 50, 400), (1, 1, 50, 50, 400), (2, 1, 50, 44, 250), (2, 2, 50, 70, 250)]
+    segments += [(3, 1, 50, 42, 260), (3, 2, 50, 74, 260)]
+    links = [((0, 1), (1, 1), 0.9), ((1, 1), (2, 1), 0.5), ((1, 1), (2, 2), 0.05)]
+    links += [((2, 1), (3, 1), 0.8), ((2, 2), (3, 2), 0.8)]
+    seg, lnk, hier = tables(segments, links)
+    division = (sid(1, 1), sid(2, 2))
+
+    def transitions(cfg: TrackingConfig) -> set[tuple[int, int]]:
+        sol = solve_program(build_program(seg, lnk, hier, cfg), cfg)
+        return set(zip(sol.transitions.source, sol.transitions.target, strict=True))
+
+    assert division in transitions(TrackingConfig())
+    # when starting a track costs less than a division (ultrack's costs), the far daughter is a newcomer
+    assert division not in transitions(TrackingConfig(appear_weight=-0.001, disappear_weight=-0.001))
+
+
+def test_two_touching_cells_are_taken_apart_rather_than_as_one_large_candidate() -> None:
+    # three frames of a candidate holding two touching cells (800 px = 2 typical cells) and the two
+    # cells on their own (400 px each), all linked equally well
+    segments = [
+        (t, k, 50, 50 + dx, a) for t in range(3) for k, dx, a in ((1, 0, 800), (2, -10, 400), (3, 10, 400))
+    ]
+    links = [((t, k), (t + 1, k), 0.7) for t in range(2) for k in (1, 2, 3)]
+    hierarchy = [((t, 1), (t, k)) for t in range(3) for k in (2, 3)]
+    seg, lnk, hier = tables(segments, links, hierarchy)
+
+    def picked(cfg: TrackingConfig) -> set[int]:
+        return set(solve_program(build_program(seg, lnk, hier, cfg, cell_area=400.0), cfg).segments.id)
+
+    assert picked(TrackingConfig()) == {sid(t, k) for t in range(3) for k in (2, 3)}
+    # counting every pixel alike, one candidate ties with two and is cheaper in tracks
+    assert picked(TrackingConfig(size_cap=None)) == {sid(t, 1) for t in range(3)}
+
+
+def random_window(rng: np.random.Generator, n_frames: int = 6, n_cells: int = 12):  # type: ignore[no-untyped-def]
+    """Candidates with random two-level hierarchies (a cell and its halves) and random links."""
+    segments, hierarchy = [], []
+    for t in range(n_frames):
+        for c in range(n_cells):
+            k = 3 * c + 1
+            y, x, area = rng.uniform(0, 100), rng.uniform(0, 100), int(rng.integers(200, 900))
+            segments += [(t, k, y, x, area), (t, k + 1, y, x - 3, area // 2), (t, k + 2, y, x + 3, area // 2)]
+            hierarchy += [((t, k), (t, k + 1)), ((t, k), (t, k + 2))]
+    by_t: dict[int, list[int]] = {}
+    for t, k, *_ in segments:
+        by_t.setdefault(t, []).append(k)
+    links = [
+        ((t, a), (t + 1, b), float(rng.uniform(0, 1)))
+        for t in range(n_frames - 1)
+        for b in by_t[t + 1]
+        for a in rng.choice(by_t[t], size=4, replace=False)
+    ]
+    return tables(segments, links, hierarchy)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_lp_shortcut_finds_the_branch_and_bound_optimum(seed: int) -> None:
+    seg, lnk, hier = random_window(np.random.default_rng(seed))
+    cfg = TrackingConfig(solution_gap=0.0)
+    fast = solve_program(build_program(seg, lnk, hier, cfg, cell_area=500.0), cfg)
+    p = build_program(seg, lnk, hier, cfg, cell_area=500.0)
+    p.model.optimize()  # branch and bound, no LP shortcut
+    assert fast.objective == pytest.approx(p.model.objective_value, abs=1e-6)
+    # and the choice is a valid one: every chosen transition joins chosen segments
+    ids = set(fast.segments.id)
+    assert set(fast.transitions.source) <= ids and set(fast.transitions.target) <= ids

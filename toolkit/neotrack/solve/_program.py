@@ -1,0 +1,100 @@
+"""One window's integer program built from tables and solved: no server involved.
+
+``solve`` reads each window from Neo4j and calls these two functions; notebooks and tests call them
+on DataFrames directly, to see what a window's program holds and what it chooses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import mip
+import numpy as np
+import pandas as pd
+
+from neotrack.config import TrackingConfig
+from neotrack.solve import _constraints as cons
+from neotrack.solve import _costs as costs
+from neotrack.solve._problem import TrackingProblem
+from neotrack.solve._solver import new_model, optimize
+from neotrack.store import ID_STRIDE
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgramSolution:
+    """What a window's program chose: ``segments`` (id, t) and ``transitions`` (source, target,
+    source_t); the objective, the solver's relative gap (0 when the LP relaxation was integral)
+    and the solver's name."""
+
+    segments: pd.DataFrame
+    transitions: pd.DataFrame
+    objective: float
+    gap: float
+    solver: str
+
+
+def build_program(
+    segments: pd.DataFrame,
+    links: pd.DataFrame,
+    hierarchy: pd.DataFrame | None = None,
+    config: TrackingConfig | None = None,
+    *,
+    frames: tuple[int, int] | None = None,
+    first_fixed: Iterable[int] | None = None,
+    free_first: bool = True,
+    frame_shape: tuple[int, ...] | None = None,
+    cell_area: float | None = None,
+) -> TrackingProblem:
+    """The integer program of one window (the formulas: ``_constraints.py``, ``_costs.py``).
+
+    ``segments``: ``id, t, y, x, area`` (and ``z``; a boolean ``pin`` column forces segments in or
+    out where it is not null); ``links``: ``source, target, weight`` (and ``pin``); ``hierarchy``:
+    ``parent, child`` of candidates that contain one another. ``frames`` = (first, last) frame
+    (default: those of the segments). ``first_fixed``: the ids selected in the first frame when the
+    window continues a solution on its left (the anchor); those tracks began earlier, so appearing
+    there is free, as it is in the movie's first frame when ``free_first``. ``frame_shape`` places
+    the border for ``image_border_size``; ``cell_area`` is the typical cell's area, up to
+    ``size_cap`` times which size weighting counts a candidate's area.
+    """
+    cfg = config or TrackingConfig()
+    hierarchy = pd.DataFrame({"parent": [], "child": []}) if hierarchy is None else hierarchy
+    p = TrackingProblem.create(new_model(cfg), segments, links, hierarchy, frames)
+    cons.one_parent(p)
+    cons.flow_out(p)
+    cons.edge_needs_source(p)
+    cons.division_needs_segment(p)
+    cons.exclusion(p)
+    for table, fix in ((p.segments, cons.fixed_segments), (p.links, cons.fixed_links)):
+        if "pin" in table:  # True: forced in, False: forced out, null: free
+            for value in (True, False):
+                fix(p, np.flatnonzero((table.pin == value).to_numpy()), int(value))
+    if first_fixed is not None:
+        cons.anchor(p, set(first_fixed))
+    ramp = costs.border_ramp(p, cfg, frame_shape or ())
+    size = costs.relative_areas(p, cfg, cell_area)
+    p.model.objective = mip.maximize(
+        costs.transitions(p, cfg, size)
+        + costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
+        + costs.disappearances(p, cfg, ramp)
+        + costs.divisions(p, cfg)
+        + costs.segments(p, cfg, size)
+    )
+    return p
+
+
+def solve_program(
+    p: TrackingProblem, config: TrackingConfig | None = None, where: str = "window"
+) -> ProgramSolution:
+    """Solve a built program (LP relaxation first; branch and bound only when it is fractional).
+
+    Raises ``SolveError`` naming ``where`` when there is no solution (contradicting pins).
+    """
+    cfg = config or TrackingConfig()
+    value, gap = optimize(p.model, cfg, where)
+    node = np.array([v.x for v in p.node], dtype=float) > 0.5
+    edge = np.array([v.x for v in p.edge], dtype=float) > 0.5 if len(p.edge) else np.zeros(0, bool)
+    chosen = p.segments.loc[node, ["id", "t"]].reset_index(drop=True)
+    edges = p.links.loc[edge, ["source", "target"]].reset_index(drop=True)
+    edges["source_t"] = edges.source // ID_STRIDE
+    return ProgramSolution(chosen, edges, value, gap, p.model.solver_name)
