@@ -85,13 +85,13 @@ def test_crossing_keeps_identities(store: Store, name: str) -> None:
 
 
 def test_gap_ends_and_starts_tracks(store: Store, name: str) -> None:
-    # the cell is missing in frame 1: only t -> t+1 transitions exist, so two tracks
-    segments = [(0, 1, 50, 50, 300), (2, 1, 50, 52, 300), (3, 1, 50, 53, 300)]
-    store_graph(store, name, segments, [((2, 1), (3, 1), 0.8)])
+    # the cell is missing in frame 2: only t -> t+1 transitions exist, so two tracks
+    segments = [(0, 1, 50, 50, 300), (1, 1, 50, 51, 300), (3, 1, 50, 52, 300), (4, 1, 50, 53, 300)]
+    store_graph(store, name, segments, [((0, 1), (1, 1), 0.8), ((3, 1), (4, 1), 0.8)])
     solve(name, config(), store)
     chosen, nxt, table = solution(store, name)
-    assert chosen == {sid(0, 1), sid(2, 1), sid(3, 1)}  # the lone segment is kept (segment_weight)
-    assert nxt == {(sid(2, 1), sid(3, 1))} and table.track_id.nunique() == 2
+    assert chosen == {sid(0, 1), sid(1, 1), sid(3, 1), sid(4, 1)}
+    assert nxt == {(sid(0, 1), sid(1, 1)), (sid(3, 1), sid(4, 1))} and table.track_id.nunique() == 2
 
 
 def test_appearing_at_the_border_costs_less(store: Store, name: str) -> None:
