@@ -66,14 +66,16 @@ def run_one(
     wall = time.perf_counter() - started
     with contextlib.redirect_stdout(io.StringIO()):
         scores = evaluate_sequence(
-            str(res), str(seq.parent / f"{seq.name}_GT"), metrics=["DET", "TRA", "LNK"], threads=1
+            str(res), str(seq.parent / f"{seq.name}_GT"), metrics=["DET", "TRA", "LNK", "BC"], threads=1
         )
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     per_frame = result.segmented.candidates_per_frame
+    divisions = f"{scores['tp_div(0)']} of {scores['gt_divisions']} ({result.solved.n_divisions} made)"
+    errors = ", ".join(f"{k} {scores[f'AOGM_{k}']}" for k in ("FN", "FP", "NS", "EA", "ED"))
     print(
         f"{name}/{seq.name} ({label}): TRA {scores['TRA']:.4f} DET {scores['DET']:.4f} "
-        f"LNK {scores['LNK']:.4f}; {result.solved.n_divisions} divisions; {per_frame:.0f} candidates "
-        f"per frame; {wall:.0f} s ({stages})",
+        f"LNK {scores['LNK']:.4f}; divisions right {divisions}; {per_frame:.0f} candidates "
+        f"per frame; {wall:.0f} s ({stages}); AOGM operations: {errors} (NS: merged cells to split)",
         flush=True,
     )
     return (
@@ -82,7 +84,7 @@ def run_one(
         f"{scores['TRA']:.4f}",
         f"{scores['DET']:.4f}",
         f"{scores['LNK']:.4f}",
-        str(result.solved.n_divisions),
+        divisions,
         f"{per_frame:.0f}",
         f"{wall:.0f} s",
         stages,
@@ -130,7 +132,7 @@ def main() -> None:
                 config.data.working_dir = args.out
                 seq = args.data / name / args.sequence
                 rows.append(run_one(store, seq, name, how, config, args.out, label))
-    print("\n| sequence | config | TRA | DET | LNK | divisions | candidates/frame | wall | stages |")
+    print("\n| sequence | config | TRA | DET | LNK | divisions right | candidates/frame | wall | stages |")
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

@@ -34,6 +34,7 @@ def test_toml_round_trip(tmp_path: Path) -> None:
         ("[segmentation\n", "not valid TOML"),
         ("[segmentation]\nthreshold = nan\n", "segmentation.threshold: expected a finite number, got nan"),
         ("[tracking]\ntime_limit = inf\n", "tracking.time_limit: expected a finite number, got inf"),
+        ("[tracking]\noverlap_size = 0\n", "tracking.overlap_size"),
         ("[data]\nvoxel_size = [1.0, -inf]\n", "data.voxel_size: expected a finite number, got -inf"),
         ("[preprocessing]\nsmooth_sigma = [1.0, nan]\n", "preprocessing.smooth_sigma: expected a finite"),
         ("[segmentation]\nthreshold = true\n", "segmentation.threshold: expected a number, got true"),

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from neotrack.config import TrackingConfig
+from neotrack.errors import SolveError
 from neotrack.solve import build_program, solve_program
 from neotrack.store import segment_id
 
@@ -98,3 +99,11 @@ def test_the_lp_shortcut_finds_the_branch_and_bound_optimum(seed: int) -> None:
     # and the choice is a valid one: every chosen transition joins chosen segments
     ids = set(fast.segments.id)
     assert set(fast.transitions.source) <= ids and set(fast.transitions.target) <= ids
+
+
+def test_contradicting_pins_are_one_clear_error() -> None:
+    # a cell and its half exclude each other: pinning both in leaves no solution at all
+    seg, lnk, hier = tables([(0, 1, 50, 50, 400), (0, 2, 50, 45, 200)], [], [((0, 1), (0, 2))])
+    seg["pin"] = True
+    with pytest.raises(SolveError, match=r"frames 0-0: the solver found no solution .* check pinned"):
+        solve_program(build_program(seg, lnk, hier), where="frames 0-0")

@@ -47,37 +47,56 @@ def config_option(func: F) -> F:
     )(func)
 
 
-def working_dir_option(func: F) -> F:
-    """``--working-dir``: where the run's pixel outputs (candidate masks, flow fields) go."""
-    return click.option(
+def _into_config_data(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """Options whose values go to the command's ``config.data`` (set_data) before it runs: the
+    command takes ``config`` and none of these options' parameters."""
+
+    def decorator(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            set_data(kwargs["config"], **{key: kwargs.pop(key) for key in names})
+            return func(*args, **kwargs)
+
+        command: Any = wrapper
+        for option in reversed(options):
+            command = option(command)
+        # click keeps a plain function's options in __click_params__, the last applied last
+        names = [param.name for param in command.__click_params__[-len(options) :]]
+        return command
+
+    return decorator
+
+
+working_dir_option = _into_config_data(
+    click.option(
         "--working-dir",
         type=click.Path(path_type=Path),
         help="Folder for pixel outputs such as candidate masks [data.working_dir; env "
         "NEOTRACK_WORKING_DIR; default: the store's data home, next to the local server's data].",
-    )(func)
+    )
+)
+"""``--working-dir``: where the run's pixel outputs (candidate masks, flow fields) go."""
 
+workers_option = _into_config_data(click.option("--n-workers", type=int, help="Processes [data.n_workers]."))
+"""``--n-workers``: processes for the per-frame steps."""
 
-def input_options(func: F) -> F:
-    """``--axes --channel --frames --roi``: how to read IMAGES and which part of it; ``data.*``."""
-    options = [
-        click.option("--axes", help="Axis order of IMAGES, e.g. tyxc [data.axes]."),
-        click.option("--channel", type=int, help="Channel of IMAGES to use [data.channel]."),
-        click.option(
-            "--frames",
-            metavar="START:STOP",
-            help="Only these frames, as a Python slice: 2:10, -50: (the last 50), :100 [data.frames]. "
-            "The result counts frames from 0.",
-        ),
-        click.option(
-            "--roi",
-            metavar="Y0:Y1,X0:X1",
-            help="Only this region of every frame, one START:STOP per axis: Y0:Y1,X0:X1 or "
-            "Z0:Z1,Y0:Y1,X0:X1 [data.roi].",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+input_options = _into_config_data(
+    click.option("--axes", help="Axis order of IMAGES, e.g. tyxc [data.axes]."),
+    click.option("--channel", type=int, help="Channel of IMAGES to use [data.channel]."),
+    click.option(
+        "--frames",
+        metavar="START:STOP",
+        help="Only these frames, as a Python slice: 2:10, -50: (the last 50), :100 [data.frames]. "
+        "The result counts frames from 0.",
+    ),
+    click.option(
+        "--roi",
+        metavar="Y0:Y1,X0:X1",
+        help="Only this region of every frame, one START:STOP per axis: Y0:Y1,X0:X1 or "
+        "Z0:Z1,Y0:Y1,X0:X1 [data.roi].",
+    ),
+)
+"""``--axes --channel --frames --roi``: how to read IMAGES and which part of it (``data.*``)."""
 
 
 def set_data(config: Any, **options: Any) -> None:

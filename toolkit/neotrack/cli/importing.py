@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from neotrack.cli._common import one_line_errors, open_store, uri_option, working_dir_option
+from neotrack.cli._common import config_option, one_line_errors, open_store, uri_option, working_dir_option
+from neotrack.config import Config
 from neotrack.errors import InputError
 
 
@@ -22,19 +23,17 @@ def import_() -> None:
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--dataset", required=True)
 @click.option("--images", help="Raw images of the same frames (adds intensity features).")
+@config_option
 @working_dir_option
 @click.option("--overwrite", is_flag=True, help="Replace a dataset of that name.")
 @uri_option
 @one_line_errors
 def ctc(
-    folder: Path, dataset: str, images: str | None, working_dir: Path | None, overwrite: bool, uri: str | None
+    folder: Path, dataset: str, images: str | None, config: Config, overwrite: bool, uri: str | None
 ) -> None:
     """A CTC result (maskNNN.tif + res_track.txt) or ground truth (TRA folder)."""
-    from neotrack.config import Config
     from neotrack.export import import_ctc
 
-    config = Config()
-    config.data.working_dir = working_dir
     with open_store(uri) as store:
         n = import_ctc(folder, dataset, images, store, config=config, overwrite=overwrite)
     click.echo(f"imported {n} objects from {folder} as {dataset!r}")
@@ -43,17 +42,15 @@ def ctc(
 @import_.command("h5")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--dataset", required=True)
+@config_option
 @working_dir_option
 @click.option("--overwrite", is_flag=True, help="Replace a dataset of that name.")
 @uri_option
 @one_line_errors
-def h5(folder: Path, dataset: str, working_dir: Path | None, overwrite: bool, uri: str | None) -> None:
+def h5(folder: Path, dataset: str, config: Config, overwrite: bool, uri: str | None) -> None:
     """ilastik (or neotrack) per-frame event files."""
-    from neotrack.config import Config
     from neotrack.export import import_h5_events
 
-    config = Config()
-    config.data.working_dir = working_dir
     with open_store(uri) as store:
         n = import_h5_events(folder, dataset, store, config=config, overwrite=overwrite)
     click.echo(f"imported {n} objects from {folder} as {dataset!r}")

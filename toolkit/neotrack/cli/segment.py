@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from neotrack.cli._common import (
@@ -11,8 +9,8 @@ from neotrack.cli._common import (
     input_options,
     one_line_errors,
     open_store,
-    set_data,
     uri_option,
+    workers_option,
     working_dir_option,
 )
 from neotrack.config import Config
@@ -31,7 +29,7 @@ from neotrack.config import Config
 @click.option("--foreground", help="A ready foreground map (values above segmentation.threshold).")
 @click.option("--boundaries", help="A ready boundary map (high between cells).")
 @working_dir_option
-@click.option("--n-workers", type=int, help="Processes [data.n_workers].")
+@workers_option
 @input_options
 @click.option("--overwrite", is_flag=True, help="Replace this dataset's candidates.")
 @uri_option
@@ -43,12 +41,6 @@ def segment(
     labels: tuple[str, ...],
     foreground: str | None,
     boundaries: str | None,
-    working_dir: Path | None,
-    n_workers: int | None,
-    axes: str | None,
-    channel: int | None,
-    frames: str | None,
-    roi: str | None,
     overwrite: bool,
     uri: str | None,
 ) -> None:
@@ -62,15 +54,6 @@ def segment(
     """
     from neotrack.candidates import segment as run_segment
 
-    set_data(
-        config,
-        working_dir=working_dir,
-        n_workers=n_workers,
-        axes=axes,
-        channel=channel,
-        frames=frames,
-        roi=roi,
-    )
     with open_store(uri) as store:
         result = run_segment(
             images,

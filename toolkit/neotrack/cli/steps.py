@@ -11,8 +11,8 @@ from neotrack.cli._common import (
     input_options,
     one_line_errors,
     open_store,
-    set_data,
     uri_option,
+    workers_option,
     working_dir_option,
 )
 from neotrack.config import Config
@@ -68,7 +68,7 @@ def solve(dataset: str, config: Config, uri: str | None) -> None:
     help="Label images of the same frames to use as the segmentation; repeat for an ensemble of hypotheses.",
 )
 @click.option("--flow", is_flag=True, help="Move candidates along the flow field before linking ([flow]).")
-@click.option("--n-workers", type=int, help="Processes [data.n_workers].")
+@workers_option
 @input_options
 @working_dir_option
 @click.option(
@@ -83,12 +83,6 @@ def track(
     dataset: str | None,
     labels: tuple[str, ...],
     flow: bool,
-    n_workers: int | None,
-    axes: str | None,
-    channel: int | None,
-    frames: str | None,
-    roi: str | None,
-    working_dir: Path | None,
     overwrite: bool,
     uri: str | None,
 ) -> None:
@@ -98,15 +92,6 @@ def track(
     """
     from neotrack.track import track as run
 
-    set_data(
-        config,
-        n_workers=n_workers,
-        working_dir=working_dir,
-        axes=axes,
-        channel=channel,
-        frames=frames,
-        roi=roi,
-    )
     with open_store(uri) as store:
         r = run(
             images,
@@ -137,10 +122,6 @@ def flow(
     images: str,
     out_path: Path,
     config: Config,
-    axes: str | None,
-    channel: int | None,
-    frames: str | None,
-    roi: str | None,
     overwrite: bool,
 ) -> None:
     """Estimate the flow field between consecutive frames of IMAGES (the [flow] settings).
@@ -149,7 +130,6 @@ def flow(
     """
     from neotrack.flow import timelapse_flow
 
-    set_data(config, axes=axes, channel=channel, frames=frames, roi=roi)
     field = timelapse_flow(images, out_path, config, overwrite=overwrite, progress=True)
     click.echo(f"wrote {out_path}: {field.shape[0] - 1} frame pairs, field of shape {field.shape[2:]}")
 

@@ -294,8 +294,7 @@ class TrackingConfig(_Section):
     division_weight: float = -0.01
     """Reward (negative: cost) of a division: cheaper than starting a track, so a new segment next
     to a cell (within ``linking.max_distance``) is taken for her daughter, even when the daughter has
-    already moved off her mother and overlaps her little (daughters of Fluo-N2DL-HeLa lie about one
-    mother radius away, with a median IoU of 0.15)."""
+    already moved off her mother and overlaps her little (as in movies with long frame intervals)."""
     segment_weight: float = 0.05
     """Reward of each selected segment (> 0 keeps isolated cells; < 0 discourages fragments)."""
     image_border_size: tuple[float, ...] | None = None
@@ -322,8 +321,10 @@ class TrackingConfig(_Section):
     window_candidates: int = Field(default=3000, ge=1)
     """The candidates one window may hold when ``window_size`` is not set: the solver's time grows
     faster than the window, so bounded windows keep long movies at a bounded cost per frame."""
-    overlap_size: int = Field(default=1, ge=0)
-    """Frames a window looks ahead beyond what it commits."""
+    overlap_size: int = Field(default=1, ge=1)
+    """Frames a window looks ahead beyond what it commits (at least 1: a cell first seen in a
+    window's last committed frame would otherwise pay its appearance without the transitions that
+    repay it, which lie in the next window, and be dropped)."""
     solution_gap: float = Field(default=0.001, ge=0)
     """Relative MIP gap at which the solver stops."""
     time_limit: float = Field(default=36_000, gt=0)

@@ -45,6 +45,7 @@ def build_program(
     free_first: bool = True,
     frame_shape: tuple[int, ...] | None = None,
     cell_area: float | None = None,
+    tighten: bool = True,
 ) -> TrackingProblem:
     """The integer program of one window (the formulas: ``_constraints.py``, ``_costs.py``).
 
@@ -55,14 +56,17 @@ def build_program(
     window continues a solution on its left (the anchor); those tracks began earlier, so appearing
     there is free, as it is in the movie's first frame when ``free_first``. ``frame_shape`` places
     the border for ``image_border_size``; ``cell_area`` is the typical cell's area, up to
-    ``size_cap`` times which size weighting counts a candidate's area.
+    ``size_cap`` times which size weighting counts a candidate's area. ``tighten=False`` leaves
+    out ``edge_needs_source``, which integer solutions do not need: only to measure what it brings
+    to the LP relaxation (``bench/bench_solve.py``).
     """
     cfg = config or TrackingConfig()
     hierarchy = pd.DataFrame({"parent": [], "child": []}) if hierarchy is None else hierarchy
     p = TrackingProblem.create(new_model(cfg), segments, links, hierarchy, frames)
     cons.one_parent(p)
     cons.flow_out(p)
-    cons.edge_needs_source(p)
+    if tighten:
+        cons.edge_needs_source(p)
     cons.division_needs_segment(p)
     cons.exclusion(p)
     for table, fix in ((p.segments, cons.fixed_segments), (p.links, cons.fixed_links)):

@@ -137,18 +137,16 @@ def _solve_window(
 ) -> ProgramSolution | None:
     """What one window chose; None when the window holds no candidate at all."""
     cfg = config.tracking
-    segments = store.read_segments(dataset, plan.start, plan.stop, extra=["pin"])
-    if segments.empty:
+    window = store.read_window(dataset, plan.start, plan.stop, extra=["pin"])
+    if window.segments.empty:
         log.info(
             "dataset %r, frames %d-%d: no candidates, nothing to solve", dataset, plan.start, plan.stop - 1
         )
         return None
-    links = store.read_links(dataset, plan.start, plan.stop, extra=["pin"])
-    hierarchy = store.read_hierarchy(dataset, plan.start, plan.stop)
     p = build_program(
-        segments,
-        links,
-        hierarchy,
+        window.segments,
+        window.links,
+        window.hierarchy,
         cfg,
         frames=(plan.start, plan.stop - 1),
         first_fixed=anchor if plan.anchored else None,

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 
 import mip
@@ -40,15 +41,19 @@ def optimize(model: mip.Model, cfg: TrackingConfig, where: str) -> tuple[float, 
     """Solve; returns (objective, relative gap). Raises SolveError without a solution.
 
     The LP relaxation is solved first: when it is integral it is the optimum (its bound is its
-    value), and no branch and bound is needed; otherwise the integer program is solved.
+    value), and no branch and bound is needed; otherwise the integer program is solved, in what is
+    left of ``time_limit``.
     """
+    started = time.perf_counter()
     with _quiet(model):  # CBC's LP solver prints its log whatever the model's verbosity
         status = model.optimize(max_seconds=cfg.time_limit, relax=True)
     if status == mip.OptimizationStatus.OPTIMAL and _integral(model):
         log.debug("%s: the LP relaxation is integral", where)
         return float(model.objective_value), 0.0
-    log.debug("%s: the LP relaxation is fractional: branch and bound", where)
-    status = model.optimize(max_seconds=cfg.time_limit)
+    if status != mip.OptimizationStatus.INFEASIBLE:  # no relaxed solution: no integer one either
+        log.debug("%s: the LP relaxation is fractional: branch and bound", where)
+        left = max(cfg.time_limit - (time.perf_counter() - started), 1.0)
+        status = model.optimize(max_seconds=left)
     if status not in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
         raise SolveError(
             f"{where}: the solver found no solution (status {status.name}); "

@@ -119,13 +119,14 @@ class Candidates(Catalogue):
         df = self._read_columns(cy.READ_HIERARCHY, HIERARCHY_COLUMNS, dataset, t_start, t_stop)
         return df.sort_values(["parent", "child"], ignore_index=True)
 
-    def read_window(self, dataset: str, t_start: int, t_stop: int) -> Window:
-        """Everything the solver needs about frames [t_start, t_stop)."""
+    def read_window(self, dataset: str, t_start: int, t_stop: int, extra: Sequence[str] = ()) -> Window:
+        """Everything the solver needs about frames [t_start, t_stop); ``extra`` properties of
+        segments and links alike (the solver reads ``pin``)."""
         return Window(
             t_start,
             t_stop,
-            self.read_segments(dataset, t_start, t_stop),
-            self.read_links(dataset, t_start, t_stop),
+            self.read_segments(dataset, t_start, t_stop, extra),
+            self.read_links(dataset, t_start, t_stop, extra),
             self.read_hierarchy(dataset, t_start, t_stop),
         )
 
