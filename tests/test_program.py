@@ -93,9 +93,14 @@ def test_the_lp_shortcut_finds_the_branch_and_bound_optimum(seed: int) -> None:
     seg, lnk, hier = random_window(np.random.default_rng(seed))
     cfg = TrackingConfig(solution_gap=0.0)
     fast = solve_program(build_program(seg, lnk, hier, cfg, cell_area=500.0), cfg)
+    assert fast.solver == "HiGHS"  # the default where highspy is installed (a dependency)
     p = build_program(seg, lnk, hier, cfg, cell_area=500.0)
     p.model.optimize()  # branch and bound, no LP shortcut
     assert fast.objective == pytest.approx(p.model.objective_value, abs=1e-6)
+    # CBC, the fallback, finds the same optimum
+    cbc = TrackingConfig(solution_gap=0.0, solver="CBC")
+    other = solve_program(build_program(seg, lnk, hier, cbc, cell_area=500.0), cbc)
+    assert other.solver == "CBC" and other.objective == pytest.approx(fast.objective, abs=1e-6)
     # and the choice is a valid one: every chosen transition joins chosen segments
     ids = set(fast.segments.id)
     assert set(fast.transitions.source) <= ids and set(fast.transitions.target) <= ids

@@ -1,4 +1,4 @@
-"""The tracking program on hand-drawn scenes (real Neo4j, real CBC): each first shows that the
+"""The tracking program on hand-drawn scenes (real Neo4j, real HiGHS): each first shows that the
 setting or constraint under test changes the answer, then asserts the answer."""
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def test_solving_again_replaces_only_this_solution(store: Store, name: str) -> N
         after = store.read_solution(other)
         assert before[0].equals(after[0]) and before[1].equals(after[1])
         info = store.dataset(name)
-        assert info["solve_solver"] == "CBC" and info["solve_gap"] <= 0.001
+        assert info["solve_solver"] == "HiGHS" and info["solve_gap"] <= 0.001
         assert '"division_weight":-0.01,' in info["solve_config"] and info["solve_version"]
     finally:
         if store.has_dataset(other):

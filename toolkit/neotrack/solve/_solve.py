@@ -37,7 +37,7 @@ def solve(
     """Choose segments and lineages of a linked dataset and write them into the graph.
 
     Frames are solved in windows (``tracking.window_size``, looking ``overlap_size`` frames ahead);
-    each window's subgraph is read with Cypher, its integer program solved (CBC, or Gurobi), and
+    each window's subgraph is read with Cypher, its integer program solved (HiGHS or CBC, or Gurobi), and
     the part it commits written back: ``selected`` segments, ``NEXT`` transitions; then track,
     parent-track and lineage ids. Solving again replaces the dataset's previous solution. The run's
     settings, package version, solver, objective and gap are recorded on the dataset.

@@ -1,4 +1,5 @@
-"""The MIP solver behind the program: CBC, or Gurobi when installed and licensed."""
+"""The MIP solver behind the program: HiGHS (CBC where highspy is missing), or Gurobi when installed
+and licensed."""
 
 from __future__ import annotations
 
@@ -18,22 +19,36 @@ log = logging.getLogger(__name__)
 
 
 def new_model(cfg: TrackingConfig) -> mip.Model:
-    """An empty maximisation model of the configured solver."""
+    """An empty maximisation model of the configured solver (``auto``: Gurobi when installed and
+    licensed, else HiGHS, else CBC)."""
     if cfg.solver in ("auto", "GUROBI"):
         try:
-            model = mip.Model(sense=mip.MAXIMIZE, solver_name=mip.GUROBI)
+            return _configured(mip.Model(sense=mip.MAXIMIZE, solver_name=mip.GUROBI), cfg)
         except Exception as exc:  # not installed, not licensed: python-mip raises various kinds
             if cfg.solver == "GUROBI":
                 raise SolveError(
                     f"Gurobi was asked for but cannot be used ({exc}): install and "
-                    "license gurobipy, or set tracking.solver = 'CBC'"
+                    "license gurobipy, or set tracking.solver = 'HIGHS' or 'CBC'"
                 ) from None
-            model = mip.Model(sense=mip.MAXIMIZE, solver_name=mip.CBC)
-    else:
-        model = mip.Model(sense=mip.MAXIMIZE, solver_name=mip.CBC)
+    if cfg.solver in ("auto", "HIGHS"):
+        try:
+            return _configured(mip.Model(sense=mip.MAXIMIZE, solver_name=mip.HIGHS), cfg)
+        except Exception as exc:  # highspy missing or its library not loadable
+            if cfg.solver == "HIGHS":
+                raise SolveError(
+                    f"HiGHS was asked for but cannot be used ({exc}): pip install highspy, "
+                    "or set tracking.solver = 'CBC'"
+                ) from None
+            log.debug("HiGHS cannot be used (%s): CBC solves", exc)
+    return _configured(mip.Model(sense=mip.MAXIMIZE, solver_name=mip.CBC), cfg)
+
+
+def _configured(model: mip.Model, cfg: TrackingConfig) -> mip.Model:
     model.verbose = 0
     model.max_mip_gap = cfg.solution_gap
-    model.threads = cfg.n_threads
+    # -1 lets the solver choose: CBC reads it so, HiGHS wants 0
+    is_highs = model.solver_name.upper() == mip.HIGHS.upper()
+    model.threads = max(cfg.n_threads, 0) if is_highs else cfg.n_threads
     return model
 
 
