@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from neotrack import Config, Store, server
-from neotrack.solve import build_program, plan_windows, solve_program
+from neotrack.solve import build_program, plan_windows, solve_program, solve_window
 from neotrack.solve._solve import window_size
 from neotrack.solve._solver import _quiet
 
@@ -30,7 +30,16 @@ def main() -> None:
     parser.add_argument("--dataset", default="eval-Fluo-N2DL-HeLa-01-defaults")
     parser.add_argument("--windows", type=int, help="How many windows [all].")
     parser.add_argument("--solver", default="auto", choices=["auto", "HIGHS", "CBC", "GUROBI"])
+    parser.add_argument(
+        "--solve-window",
+        metavar="START:STOP",
+        help="Instead: time solve_window on these frames of the (solved) dataset, three times, "
+        "after pinning out one selected segment in the middle.",
+    )
     args = parser.parse_args()
+    if args.solve_window:
+        time_solve_window(args.dataset, *(int(v) for v in args.solve_window.split(":")))
+        return
     cfg = Config().tracking.model_copy(update={"solver": args.solver})
     print("| window | candidates | links | tightened | fractional segments (LP) | LP gap | LP-first | B&B |")
     print("|---|---|---|---|---|---|---|---|")
@@ -73,6 +82,26 @@ def main() -> None:
             f"tightened {tighten}: no fractional segment in {integral} window(s); LP-first {lp_first:.1f} s, "
             f"branch and bound {plain:.1f} s in all ({args.solver} solver)"
         )
+
+
+def time_solve_window(dataset: str, start: int, stop: int) -> None:
+    """solve_window on frames [start, stop): Neo4j reads, the program, the one-transaction write."""
+    with Store(uri=server.start().uri) as store:
+        selected, _ = store.read_solution(dataset, start, stop)
+        middle = selected[selected.t == (start + stop) // 2].id.iloc[0]
+        store.pin_segments(dataset, [int(middle)], False)
+        try:
+            for _ in range(3):
+                started = time.perf_counter()
+                r = solve_window(dataset, start, stop, store=store)
+                took = time.perf_counter() - started
+                print(
+                    f"solve_window {dataset} frames {start}-{stop - 1}: {took:.2f} s "
+                    f"({r.n_selected} segments, {r.n_transitions} transitions, "
+                    f"{r.n_retracked} track ids changed downstream; {len(selected)} selected before)"
+                )
+        finally:
+            store.pin_segments(dataset, [int(middle)], None)
 
 
 if __name__ == "__main__":

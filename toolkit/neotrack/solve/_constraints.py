@@ -74,10 +74,12 @@ def fixed_links(p: TrackingProblem, positions: Iterable[int], value: int) -> Non
         p.model += p.edge[int(e)] == value
 
 
-def anchor(p: TrackingProblem, selected: set[int]) -> None:
-    """The window's first frame is fixed to the previous window's choice; its segments' tracks
-    started before, so appearing there is free (see costs)."""
-    first = np.flatnonzero(p.first)
-    ids = p.segments.id.to_numpy()[first]
-    fixed_segments(p, first[np.isin(ids, list(selected))], 1)
-    fixed_segments(p, first[~np.isin(ids, list(selected))], 0)
+def anchor(p: TrackingProblem, selected: set[int], frame: np.ndarray | None = None) -> None:
+    """The segments of one frame (``frame`` flags them; default: the window's first) are fixed to
+    a choice made outside the window: those in ``selected`` in, the others out. In the first frame,
+    their tracks started before, so appearing there is free (see costs)."""
+    where = np.flatnonzero(p.first if frame is None else frame)
+    ids = p.segments.id.to_numpy()[where]
+    chosen = np.isin(ids, list(selected))
+    fixed_segments(p, where[chosen], 1)
+    fixed_segments(p, where[~chosen], 0)

@@ -42,6 +42,7 @@ def build_program(
     *,
     frames: tuple[int, int] | None = None,
     first_fixed: Iterable[int] | None = None,
+    last_fixed: Iterable[int] | None = None,
     free_first: bool = True,
     frame_shape: tuple[int, ...] | None = None,
     cell_area: float | None = None,
@@ -54,7 +55,9 @@ def build_program(
     ``parent, child`` of candidates that contain one another. ``frames`` = (first, last) frame
     (default: those of the segments). ``first_fixed``: the ids selected in the first frame when the
     window continues a solution on its left (the anchor); those tracks began earlier, so appearing
-    there is free, as it is in the movie's first frame when ``free_first``. ``frame_shape`` places
+    there is free, as it is in the movie's first frame when ``free_first``. ``last_fixed``: the ids
+    selected in the last frame when the window is followed by a solution it must meet (the right
+    anchor of ``solve_window``); the other segments of that frame stay out. ``frame_shape`` places
     the border for ``image_border_size``; ``cell_area`` is the typical cell's area, up to
     ``size_cap`` times which size weighting counts a candidate's area. ``tighten=False`` leaves
     out ``edge_needs_source``, which integer solutions do not need: only to measure what it brings
@@ -75,6 +78,8 @@ def build_program(
                 fix(p, np.flatnonzero((table.pin == value).to_numpy()), int(value))
     if first_fixed is not None:
         cons.anchor(p, set(first_fixed))
+    if last_fixed is not None:
+        cons.anchor(p, set(last_fixed), p.last)
     ramp = costs.border_ramp(p, cfg, frame_shape or ())
     size = costs.relative_areas(p, cfg, cell_area)
     p.model.objective = mip.maximize(

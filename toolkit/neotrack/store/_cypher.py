@@ -213,6 +213,33 @@ MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
 WRITE_SELECTED = _EACH_SEGMENT + "SET s.selected = true\n"
 WRITE_NEXT = _each_pair("source", "target") + f"CREATE (a)-[:{Rel.NEXT}]->(b)\n"
 WRITE_TRACKS = _EACH_SEGMENT + "SET " + ", ".join(f"s.{c.name} = ${c.name}[i]" for c in SOLUTION_COLUMNS)
+# --- one range of frames solved again (``solve_window``), in one transaction ---------------
+CLEAR_SELECTION_RANGE = (
+    _FENCE
+    + f"""MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
+WHERE s.t >= $t_start AND s.t < $t_stop AND s.selected IS NOT NULL
+REMOVE s.selected, {", ".join(f"s.{c.name}" for c in SOLUTION_COLUMNS)}
+"""
+)
+CLEAR_NEXT_RANGE = (
+    _FENCE
+    + f"""MATCH (a:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="a")}
+WHERE a.t >= $t_start AND a.t < $t_stop
+MATCH (a)-[r:{Rel.NEXT}]->()
+DELETE r
+"""
+)
+MAX_TRACK_ID = f"""
+MATCH (s:{S} {{dataset: $dataset}}) WHERE s.selected RETURN coalesce(max(s.track_id), 0) AS n
+"""
+READ_DESCENDANTS = f"""
+UNWIND $id AS id
+MATCH (:{S} {{dataset: $dataset, id: id}})-[:{Rel.NEXT}*]->(d)
+WITH DISTINCT d
+MATCH (q)-[:{Rel.NEXT}]->(d)
+RETURN collect(d.id) AS id, collect(q.id) AS parent, collect(d.t) AS t,
+       {", ".join(f"collect(coalesce(d.{c.name}, 0)) AS {c.name}" for c in SOLUTION_COLUMNS)}
+"""
 READ_SELECTED = f"""
 MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
 WHERE s.t >= $t_start AND s.t < $t_stop AND s.selected

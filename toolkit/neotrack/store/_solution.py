@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import neo4j
 import numpy as np
 import pandas as pd
 
-from neotrack.errors import InputError
+from neotrack.errors import DatasetBusyError, InputError
 from neotrack.store import _cypher as cy
 from neotrack.store._candidates import T_MAX, Candidates
+from neotrack.store._errors import translated
 from neotrack.store._tables import frame_from_columns
 from neotrack.store._vocab import SEGMENT_COLUMNS, SOLUTION_COLUMNS
 
@@ -65,6 +68,73 @@ class Solutions(Candidates):
             False,
             lambda s: s.counters.properties_set // n,
         )
+
+    def replace_solution(
+        self,
+        dataset: str,
+        t_start: int,
+        t_stop: int,
+        selected: Sequence[int],
+        transitions: pd.DataFrame,
+        tracks: pd.DataFrame,
+    ) -> None:
+        """Replace the solution of frames [t_start, t_stop) in one transaction: the selection of
+        those frames, the NEXT transitions leaving frames [t_start - 1, t_stop) (``transitions``:
+        ``source, target``), and the track ids of ``tracks`` (``id`` and the ``SOLUTION_COLUMNS``,
+        which may lie outside the range). Nothing is written when any part fails."""
+        track_keys = ("id", *(c.name for c in SOLUTION_COLUMNS))
+        params = {
+            "t_start": t_start,
+            "t_stop": t_stop,
+            "ids": [int(i) for i in selected],
+            "source": transitions.source.astype("int64").tolist(),
+            "target": transitions.target.astype("int64").tolist(),
+            **{k: tracks[k].astype("int64").tolist() for k in track_keys},
+        }
+        token = self._tokens.get(dataset)
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            if not tx.run(cy.MAY_WRITE, dataset=dataset, token=token).single(strict=True)["n"]:
+                raise DatasetBusyError(f"dataset {dataset!r} is being written by another run")
+            run = functools.partial(tx.run, dataset=dataset, token=token)
+            run(cy.CLEAR_SELECTION_RANGE, t_start=t_start, t_stop=t_stop).consume()
+            run(cy.CLEAR_NEXT_RANGE, t_start=t_start - 1, t_stop=t_stop).consume()
+            checks = (
+                (cy.WRITE_SELECTED, {"id": params["ids"]}, "properties_set", len(params["ids"])),
+                (
+                    cy.WRITE_NEXT,
+                    {k: params[k] for k in ("source", "target")},
+                    "relationships_created",
+                    len(params["source"]),
+                ),
+                (
+                    cy.WRITE_TRACKS,
+                    {k: params[k] for k in track_keys},
+                    "properties_set",
+                    len(params["id"]) * len(SOLUTION_COLUMNS),
+                ),
+            )
+            for query, values, counter, expected in checks:
+                done = getattr(run(query, **values).consume().counters, counter)
+                if done != expected:
+                    raise InputError(
+                        f"dataset {dataset!r}: {expected - done} of {expected} writes of the new "
+                        "solution refer to segments that are not stored; nothing was written"
+                    )
+
+        with translated(self.uri, self.user), self._driver.session(database=self.database) as ses:
+            ses.execute_write(work)
+
+    def max_track_id(self, dataset: str) -> int:
+        """The largest track id of the dataset's solution (0 without one)."""
+        return int(self._run(cy.MAX_TRACK_ID, dataset=dataset)[0]["n"])
+
+    def read_descendants(self, dataset: str, ids: Sequence[int]) -> pd.DataFrame:
+        """Every selected segment that follows ``ids`` through NEXT transitions, with its ``parent``
+        (the segment it follows), ``t`` and the ``SOLUTION_COLUMNS``."""
+        row = self._run(cy.READ_DESCENDANTS, dataset=dataset, id=[int(i) for i in ids])[0]
+        keys = ("id", "parent", "t", *(c.name for c in SOLUTION_COLUMNS))
+        return pd.DataFrame({k: np.asarray(row[k], dtype=np.int64) for k in keys})
 
     def write_shifts(self, dataset: str, table: pd.DataFrame) -> int:
         """Expected displacement t -> t+1 of segments (pixels): ``id, shift_z, shift_y, shift_x``."""

@@ -1,0 +1,122 @@
+"""``solve_window``: a range of frames solved again, anchored on both sides (real Neo4j, real solver)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphs import Link, Seg, assert_valid, store_graph
+from neotrack.config import Config, TrackingConfig
+from neotrack.errors import InputError
+from neotrack.solve import assign_tracks, solve, solve_window
+from neotrack.store import Store
+
+
+def random_movie(rng: np.random.Generator, n_frames: int = 12, n_cells: int = 10):  # type: ignore[no-untyped-def]
+    """Cells drifting at random, each a candidate with two halves; links to nearby candidates."""
+    segments: list[Seg] = []
+    hierarchy = []
+    pos = rng.uniform(10, 90, (n_cells, 2))
+    for t in range(n_frames):
+        pos = pos + rng.normal(0, 2, pos.shape)
+        for c, (y, x) in enumerate(pos):
+            k = 3 * c + 1
+            area = int(rng.integers(300, 500))
+            segments += [(t, k, y, x, area), (t, k + 1, y, x - 4, area // 2), (t, k + 2, y, x + 4, area // 2)]
+            hierarchy += [((t, k), (t, k + 1)), ((t, k), (t, k + 2))]
+    by_t: dict[int, list[Seg]] = {}
+    for s in segments:
+        by_t.setdefault(s[0], []).append(s)
+    links: list[Link] = []
+    for t in range(n_frames - 1):
+        for a in by_t[t]:
+            for b in by_t[t + 1]:
+                d = float(np.hypot(a[2] - b[2], a[3] - b[3]))
+                if d < 12:
+                    links.append(
+                        ((t, a[1]), (t + 1, b[1]), float(np.clip(1 - d / 12 + rng.normal(0, 0.1), 0, 1)))
+                    )
+    return segments, links, hierarchy
+
+
+def stored(store: Store, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    selected, nxt = store.read_solution(name)
+    return selected[["id", "t", "track_id", "parent_track_id", "lineage_id"]], nxt
+
+
+def assert_tracks_consistent(store: Store, name: str) -> None:
+    """The stored track ids describe the same tracks, parents and lineages as ids assigned afresh."""
+    selected, nxt = stored(store, name)
+    fresh = assign_tracks(selected[["id", "t"]], nxt).set_index("id").loc[selected.id]
+    old = selected.set_index("id")
+    pairs = pd.DataFrame({"old": old.track_id, "new": fresh.track_id}).drop_duplicates()
+    assert pairs.old.is_unique and pairs.new.is_unique, "track ids do not match tracks one to one"
+    rename = dict(zip(pairs.old, pairs.new, strict=True)) | {0: 0}
+    assert (old.parent_track_id.map(rename) == fresh.parent_track_id).all(), "parent track ids"
+    assert (old.lineage_id.map(rename) == fresh.lineage_id).all(), "lineage ids"
+
+
+@pytest.fixture
+def solved(store: Store, name: str) -> str:
+    store_graph(store, name, *random_movie(np.random.default_rng(7)))
+    solve(name, Config(), store)
+    return name
+
+
+def test_a_window_solved_again_with_nothing_changed_is_the_same_solution(store: Store, solved: str) -> None:
+    before = stored(store, solved)
+    result = solve_window(solved, 4, 8, store=store)
+    after = stored(store, solved)
+    assert result.n_selected > 0 and result.n_transitions > 0
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_frame_equal(before[1], after[1])
+
+
+def test_a_pinned_segment_is_solved_around_and_nothing_outside_the_range_moves(
+    store: Store, solved: str
+) -> None:
+    before, before_next = stored(store, solved)
+    # pin out a selected segment in the middle of the range that continues a track on both sides
+    inner = before_next[(before_next.source // 10**9 == 5)]
+    target = int(inner.source.iloc[0])
+    store.pin_segments(solved, [target], False)
+    result = solve_window(solved, 4, 8, store=store)
+    after, after_next = stored(store, solved)
+    assert target not in set(after.id)
+    assert result.n_selected > 0
+    # outside frames [4, 8) the selection is as it was, anchors included
+    outside = ~before.t.between(4, 7)
+    assert set(before.id[outside]) == set(after.id[~after.t.between(4, 7)])
+    # transitions that leave frames before 3 or from 8 on are untouched
+    keep = lambda n: n[(n.source // 10**9 < 3) | (n.source // 10**9 >= 8)]  # noqa: E731
+    pd.testing.assert_frame_equal(
+        keep(before_next).reset_index(drop=True), keep(after_next).reset_index(drop=True)
+    )
+    assert_valid(store, solved)
+    assert_tracks_consistent(store, solved)
+
+
+def test_a_changed_window_renames_tracks_downstream(store: Store, solved: str) -> None:
+    before, before_next = stored(store, solved)
+    # cut every track through frame 5: with every candidate of frame 5 pinned out, the tracks after
+    # it start anew, in new lineages, and take new ids down to the end of the movie
+    store.pin_segments(solved, store.read_segments(solved, 5, 6).id.tolist(), False)
+    result = solve_window(solved, 5, 6, store=store)
+    after, _ = stored(store, solved)
+    assert result.n_selected == 0 and result.n_retracked > 0
+    later = after[after.t > 6]
+    assert not set(later.lineage_id) & set(before.lineage_id[before.t <= 4])  # no lineage crosses the cut
+    assert (before_next.source // 10**9 > 6).any() and (later.parent_track_id > 0).any()  # divisions after
+    assert_valid(store, solved)
+    assert_tracks_consistent(store, solved)
+
+
+def test_ranges_outside_the_movie_and_unsolved_datasets_are_one_clear_error(store: Store, name: str) -> None:
+    store_graph(store, name, *random_movie(np.random.default_rng(1), n_frames=4, n_cells=2))
+    with pytest.raises(InputError, match="is not solved"):
+        solve_window(name, 0, 2, store=store)
+    solve(name, Config(tracking=TrackingConfig()), store)
+    for start, stop in [(2, 2), (-1, 2), (3, 9)]:
+        with pytest.raises(InputError, match=r"expected 0 <= start < stop <= 4"):
+            solve_window(name, start, stop, store=store)
