@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 from neotrack import Config, Store, server
-from neotrack.solve import build_program, plan_windows, solve_program, solve_window
-from neotrack.solve._solve import window_size
+from neotrack.solve import solve_program, solve_window
+from neotrack.solve._solve import solve_plans, window_program
 from neotrack.solve._solver import _quiet
 
 
@@ -47,18 +47,17 @@ def main() -> None:
     with Store(uri=server.start().uri) as store:
         info = store.info(args.dataset)
         t_min, t_max, n = store.time_range(args.dataset)
-        size = window_size(cfg, t_max - t_min + 1, n)
-        for plan in plan_windows(t_min, t_max, size, cfg.overlap_size)[: args.windows]:
-            window = store.read_window(args.dataset, plan.start, plan.stop)
-            tables = (window.segments, window.links, window.hierarchy)
-            kwargs = dict(frames=(plan.start, plan.stop - 1), cell_area=info.props.get("cell_area"))
-            for tighten in (False, True):
-                p = build_program(*tables, cfg, tighten=tighten, **kwargs)  # type: ignore[arg-type]
+        for plan in solve_plans(cfg, t_min, t_max, n)[: args.windows]:
+            for tighten in (False, True):  # each window on its own (no anchor), built twice
+                p, again = (
+                    window_program(store, args.dataset, cfg, plan, info, t_min, tighten=tighten) for _ in "ab"
+                )
+                assert p is not None and again is not None, "a window without candidates"
                 with _quiet(p.model):  # CBC's LP log
                     p.model.optimize(relax=True)
                 lp, n_frac = p.model.objective_value, fractional([v.x for v in p.node])
                 started = time.perf_counter()
-                best = solve_program(build_program(*tables, cfg, tighten=tighten, **kwargs), cfg)  # type: ignore[arg-type]
+                best = solve_program(again, cfg)
                 lp_first = time.perf_counter() - started
                 started = time.perf_counter()
                 p.model.optimize()  # branch and bound on the same program

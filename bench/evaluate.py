@@ -41,13 +41,14 @@ def with_overrides(config: Config, overrides: list[str]) -> Config:
     return Config.from_dict(raw, source="--set")
 
 
-def run_one(
-    store: Store, seq: Path, name: str, how: str, config: Config, out: Path, label: str
-) -> tuple[str, ...]:
-    """Track one sequence and score it: a table row (refusals of bad input are rows too)."""
+def run_one(store: Store, seq: Path, how: str, config: Config, label: str) -> tuple[str, ...]:
+    """Track one sequence and score it: a table row (refusals of bad input are rows too). The
+    result goes into ``config.data.working_dir``."""
     from ctc_metrics import evaluate_sequence
 
-    res = out / f"{name}-{seq.name}-{label}_RES"
+    name, out = seq.parent.name, config.data.working_dir
+    assert out is not None, "main() sets the working dir"
+    res = Path(out) / f"{name}-{seq.name}-{label}_RES"
     started = time.perf_counter()
     try:
         result = track(
@@ -122,16 +123,19 @@ def main() -> None:
             if args.only and args.only not in name:
                 continue
             path = HERE / "configs" / f"{name}.toml"
+            seq = args.data / name / args.sequence
             runs = []
             if args.mode in ("both", "defaults"):
                 runs.append(("defaults", Config()))
-            if args.mode in ("both", "config") and path.exists():
-                runs.append(("config", Config.load(path)))
+            if args.mode in ("both", "config"):
+                if path.exists():
+                    runs.append(("config", Config.load(path)))
+                elif args.mode == "config":
+                    print(f"{name}/{seq.name}: no bench/configs file for its kind: skipped", flush=True)
             for label, config in runs:
                 config = with_overrides(config, args.overrides)
                 config.data.working_dir = args.out
-                seq = args.data / name / args.sequence
-                rows.append(run_one(store, seq, name, how, config, args.out, label))
+                rows.append(run_one(store, seq, how, config, label))
     print("\n| sequence | config | TRA | DET | LNK | divisions right | candidates/frame | wall | stages |")
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,8 @@ def test_link_radius_from_the_segmented_cells(
     assert "linking.max_distance = " in caplog.text
     chosen = json.loads(store.info(name).link.config)["max_distance"]
     assert chosen >= 8.0  # at least a cell radius, never the old fixed 15 regardless of size
+    radius = (info.props["cell_area"] / math.pi) ** 0.5  # from the measured cells, not a constant
+    assert chosen == round(max(1.25 * radius, 2.0 * info.props["cell_motion"]), 1) != 15.0
     config.linking.max_distance = 3.0  # the user's value wins
     link(name, config, store, overwrite=True)
     assert json.loads(store.info(name).link.config)["max_distance"] == 3.0

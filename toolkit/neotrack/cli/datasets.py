@@ -8,6 +8,8 @@ from typing import Any
 import click
 
 from neotrack.cli._common import one_line_errors, open_store, uri_option
+from neotrack.io._crop import format_roi, format_span
+from neotrack.store import DatasetInfo
 
 
 @click.group()
@@ -40,7 +42,7 @@ def info_cmd(name: str, uri: str | None) -> None:
         "shape": info.shape,
         "voxel_size": info.voxel_size,
         "source": info.source,
-        "crop": _crop(info.shape, info.frame_offset, info.roi_origin, info.source_shape),
+        "crop": _crop(info),
         "pixels_dir": info.pixels_dir or "(the store's data home)",
         **{str(s.stage): s.status or "-" for s in (info.segment, info.link, info.solve)},
     }
@@ -48,18 +50,17 @@ def info_cmd(name: str, uri: str | None) -> None:
     click.echo("\n".join(f"{k:<{width}}  {'-' if v is None else v}" for k, v in rows.items()))
 
 
-def _crop(
-    shape: tuple[int, ...] | None, offset: int, origin: tuple[int, ...] | None, full: tuple[int, ...] | None
-) -> str:
+def _crop(info: DatasetInfo) -> str:
     """``frames 2:5 of 12, roi 10:60,20:80 of (128, 128)``; ``none`` for a whole movie."""
+    shape, full, offset = info.shape, info.source_shape, info.frame_offset
     if shape is None or full is None:
         return "-"
-    origin = origin or (0,) * (len(shape) - 1)
+    origin = info.roi_origin or (0,) * (len(shape) - 1)
     parts = []
     if offset or shape[0] != full[0]:
-        parts.append(f"frames {offset}:{offset + shape[0]} of {full[0]}")
+        parts.append(f"frames {format_span((offset, offset + shape[0]))} of {full[0]}")
     if any(origin) or tuple(shape[1:]) != tuple(full[1:]):
-        region = ",".join(f"{o}:{o + n}" for o, n in zip(origin, shape[1:], strict=True))
+        region = format_roi([(o, o + n) for o, n in zip(origin, shape[1:], strict=True)])
         parts.append(f"roi {region} of {tuple(full[1:])}")
     return ", ".join(parts) or "none"
 

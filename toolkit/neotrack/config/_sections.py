@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -33,12 +34,13 @@ class _Section(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        """Refuse ``true`` for a number (pydantic would read 1) and NaN or infinities, in tuples too."""
+        """Refuse ``true`` for a number (pydantic would read 1) and NaN or infinities, in (nested)
+        tuples too."""
         assert info.field_name is not None
         types = _types(cls.model_fields[info.field_name].annotation)
         if not types & {int, float} or bool in types:
             return value
-        for item in value if isinstance(value, list | tuple) and tuple in types else [value]:
+        for item in _flat(value) if tuple in types else [value]:
             if isinstance(item, bool):
                 raise PydanticCustomError(NOT_A_NUMBER, f"expected a number, got {_toml(item)}")
             if isinstance(item, float) and not math.isfinite(item):
@@ -56,26 +58,19 @@ def _types(annotation: Any) -> set[Any]:
     return found.union(*(_types(a) for a in args))
 
 
-def _range(text: str) -> Span:
-    """``"START:STOP"`` read and checked; a bad one is a pydantic error with a plain message."""
+def _flat(value: Any) -> list[Any]:
+    """The items of nested lists and tuples (a value that is neither: itself)."""
+    if not isinstance(value, list | tuple):
+        return [value]
+    return [item for v in value for item in _flat(v)]
+
+
+def _ranged(read: Callable[[Any], Any], value: Any) -> Any:
+    """``read(value)`` (parse or check a range), its ValueError a pydantic error with a plain message."""
     try:
-        return check_span(parse_span(text))
+        return read(value)
     except ValueError as exc:
         raise PydanticCustomError(BAD_RANGE, str(exc)) from None
-
-
-def _checked(span: Span) -> Span:
-    try:
-        return check_span(span)
-    except ValueError as exc:
-        raise PydanticCustomError(BAD_RANGE, str(exc)) from None
-
-
-def _no_bools(value: Any) -> Any:
-    """Refuse ``true`` as a bound (pydantic would read 1)."""
-    if isinstance(value, list | tuple) and any(isinstance(v, bool) for v in value):
-        raise PydanticCustomError(NOT_A_NUMBER, "expected whole numbers or nothing in a range, got a bool")
-    return value
 
 
 def _toml(value: bool | float) -> str:
@@ -126,24 +121,21 @@ class DataConfig(_Section):
     @field_validator("frames", mode="before")
     @classmethod
     def _frames(cls, value: Any) -> Any:
-        return _range(value) if isinstance(value, str) else value
+        return _ranged(parse_span, value) if isinstance(value, str) else value
 
     @field_validator("roi", mode="before")
     @classmethod
-    def _roi(cls, value: Any) -> Any:
+    def _roi(cls, value: Any) -> Any:  # read here, checked below
         if isinstance(value, str):
-            try:
-                return tuple(check_span(s) for s in parse_roi(value))
-            except ValueError as exc:
-                raise PydanticCustomError(BAD_RANGE, str(exc)) from None
+            return _ranged(parse_roi, value)
         if isinstance(value, list | tuple):
-            return tuple(_range(v) if isinstance(v, str) else _no_bools(v) for v in value)
+            return tuple(_ranged(parse_span, v) if isinstance(v, str) else v for v in value)
         return value
 
     @field_validator("frames")
     @classmethod
     def _frames_not_empty(cls, value: Span | None) -> Span | None:
-        return None if value is None else _checked(value)
+        return None if value is None else _ranged(check_span, value)
 
     @field_validator("roi")
     @classmethod
@@ -154,7 +146,7 @@ class DataConfig(_Section):
             raise PydanticCustomError(
                 BAD_RANGE, f"expected Y0:Y1,X0:X1 or Z0:Z1,Y0:Y1,X0:X1, got {len(value)} range(s)"
             )
-        return tuple(_checked(span) for span in value)
+        return tuple(_ranged(check_span, span) for span in value)
 
     @field_serializer("frames", when_used="json-unless-none")
     def _frames_text(self, value: Span) -> str:
@@ -284,8 +276,8 @@ class TrackingConfig(_Section):
 
     solver: Literal["auto", "HIGHS", "CBC", "GUROBI"] = "auto"
     """``auto``: Gurobi when installed and licensed, else HiGHS (else CBC, when highspy cannot be
-    loaded). HiGHS closes the windows whose LP relaxation is fractional about 4x faster than CBC
-    (``bench/bench_solve.py``); both are free."""
+    loaded). On HeLa/01's windows HiGHS is 2.1-2.3x faster than CBC
+    (``bench/bench_solve.py --solver CBC``); both are free."""
     appear_weight: float = -0.1
     """Reward (negative: cost) of a track starting, except in the first frame (and, with
     ``image_border_size``, less near the edge). Cells do not arise from nothing: inside the field a

@@ -59,7 +59,7 @@ def to_geff(dataset: str, path: str | Path, store: Store | None = None, overwrit
     if ndim == 2:
         for _, data in graph.nodes(data=True):
             data.pop("z", None)
-    scale = [float(v) for v in (info.voxel_size or [1.0] * ndim)]
+    scale = list(info.voxel)
     axis_types: list[Any] = ["time"] + ["space"] * ndim
     geff.write(
         graph,

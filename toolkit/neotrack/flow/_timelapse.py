@@ -16,7 +16,7 @@ from neotrack._outputs import is_neotrack_zarr, new_path
 from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.flow._field import flow_field, scale_factors
-from neotrack.io import crop, open_images
+from neotrack.imgproc import Inputs
 from neotrack.store import DatasetInfo, Stage, Store, opened
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ def timelapse_flow(
     per-axis reduction (``factor``), to sample it at full-resolution points, and the crop's origin.
     """
     config = config or Config()
-    cfg, data = config.flow, config.data
-    source = crop(open_images(images, data.axes, data.channel, data.internal_path), data.frames, data.roi)
+    cfg = config.flow
+    source = Inputs.open(config, images=images).images  # opened and cropped as segment does
+    assert source is not None
     shape = source.frame_shape
     factor = scale_factors(shape, cfg.reduce, 1)[0]
     reduced = tuple(int(np.ceil(n / f)) for n, f in zip(shape, factor, strict=True))

@@ -1,7 +1,7 @@
 """Image processing: foreground and boundary maps from intensities, probabilities or labels."""
 
 from neotrack.imgproc._background import Background, estimate_background
-from neotrack.imgproc._calibrate import Calibration, calibrate, calibrated, resolve, resolve_section
+from neotrack.imgproc._calibrate import Calibration, calibrate, calibrated, resolve_section
 from neotrack.imgproc._filters import (
     detect_foreground,
     labels_to_boundaries,
@@ -24,7 +24,6 @@ __all__ = [
     "labels_to_boundaries",
     "preprocess",
     "probability_boundaries",
-    "resolve",
     "resolve_section",
     "robust_invert",
     "threshold_probability",

@@ -220,7 +220,6 @@ def sequence_thresholds(
 __all__ = [
     "METHODS",
     "Background",
-    "clipped_stats",
     "estimate_background",
     "excess",
     "prepare_signal",

@@ -78,8 +78,6 @@ class Inputs:
             labels=label_sources,
         )
         inputs._check()  # the whole movies agree: then the same crop of each agrees too
-        if data.frames is None and data.roi is None:
-            return inputs
 
         def cut(src: FrameSource | None) -> FrameSource | None:
             return None if src is None else crop(src, data.frames, data.roi)
@@ -156,12 +154,26 @@ class Inputs:
         def raw() -> np.ndarray:
             return image if image is not None else self.raw(t)
 
+        fg = self.foreground_map(t, image)
+        if self.boundaries is not None:
+            bnd = self.boundaries.frame(t).astype(np.float32, copy=False)
+        elif pre.boundaries == "invert":
+            bnd = robust_invert(raw(), voxel, pre.invert_sigma, pre.lower_quantile, pre.upper_quantile)
+        else:
+            bnd = probability_boundaries(raw(), pre.smooth_sigma)
+        return FrameMaps(fg, bnd, image)
+
+    def foreground_map(self, t: int, image: np.ndarray | None = None) -> np.ndarray:
+        """The foreground of frame ``t`` without the boundaries (no label inputs): the given map,
+        or computed from ``image`` (frame ``t`` of the images, read when not given)."""
+        pre = self.config.preprocessing
         if self.foreground is not None:
-            fg = self.foreground.frame(t)
-        elif pre.foreground == "detect":
-            fg = detect_foreground(
-                raw(),
-                voxel,
+            return self.foreground.frame(t)
+        raw = self.raw(t) if image is None else image
+        if pre.foreground == "detect":
+            return detect_foreground(
+                raw,
+                self.config.data.voxel_size,
                 pre.sigma,
                 pre.remove_hist_mode,
                 pre.min_foreground,
@@ -170,19 +182,6 @@ class Inputs:
                 threshold=None if self.thresholds is None else self.thresholds[t],
                 background=None if self.backgrounds is None else self.backgrounds[t],
             )
-        else:
-            fg = threshold_probability(
-                raw(),
-                pre.smooth_sigma,
-                pre.prob_threshold,
-                pre.prob_low_threshold,
-                pre.min_size,
-                pre.max_size,
-            )
-        if self.boundaries is not None:
-            bnd = self.boundaries.frame(t).astype(np.float32, copy=False)
-        elif pre.boundaries == "invert":
-            bnd = robust_invert(raw(), voxel, pre.invert_sigma, pre.lower_quantile, pre.upper_quantile)
-        else:
-            bnd = probability_boundaries(raw(), pre.smooth_sigma)
-        return FrameMaps(fg, bnd, image)
+        return threshold_probability(
+            raw, pre.smooth_sigma, pre.prob_threshold, pre.prob_low_threshold, pre.min_size, pre.max_size
+        )

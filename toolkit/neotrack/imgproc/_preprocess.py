@@ -39,7 +39,8 @@ def preprocess(
     config = config or Config()
     inputs = Inputs.open(config, images=images, labels=labels)
     new_path(Path(out), overwrite, is_neotrack_zarr, [images, labels])  # only maps we wrote are replaced
-    inputs, _ = calibrated(inputs, progress)  # the sequence's per-frame thresholds
+    if inputs.detects:  # the sequence's per-frame thresholds; other maps need no measuring
+        inputs, _ = calibrated(inputs, progress)
     group = zarr.open_group(str(out), mode="w-")
     chunks = (1, *inputs.shape[1:])
     arrays = {

@@ -33,11 +33,9 @@ def parse_span(text: str) -> Span:
 
 
 def parse_roi(text: str) -> tuple[Span, ...]:
-    """``"10:60,20:80"`` -> ((10, 60), (20, 80)): one range per spatial axis, (Z,) Y, X."""
-    spans = tuple(parse_span(part) for part in text.split(","))
-    if len(spans) not in (2, 3):
-        raise ValueError(f"expected Y0:Y1,X0:X1 or Z0:Z1,Y0:Y1,X0:X1, got {len(spans)} range(s)")
-    return spans
+    """``"10:60,20:80"`` -> ((10, 60), (20, 80)): one range per comma-separated part (how many
+    a region needs is the config's check)."""
+    return tuple(parse_span(part) for part in text.split(","))
 
 
 def format_span(span: Span) -> str:

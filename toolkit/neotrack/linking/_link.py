@@ -178,8 +178,7 @@ def link(
 
 def linking_config(config: Config, info: DatasetInfo) -> Config:
     """``config`` with an unset ``max_distance`` from the cells ``segment`` measured (logged)."""
-    voxel = tuple(info.voxel_size or [1.0] * int(info.ndim or 2))
-    cells = Calibration(None, info.props.get("cell_area"), info.props.get("cell_motion"), voxel)
+    cells = Calibration(None, info.props.get("cell_area"), info.props.get("cell_motion"), info.voxel)
     return resolve_section(config, cells, "linking")
 
 
@@ -194,7 +193,7 @@ def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress:
             store.begin_stage(dataset, Stage.LINK, config=settings, next_frame=0)
         else:
             store.begin_stage(dataset, Stage.LINK, resume_at=start)
-        voxel = np.asarray(info.voxel_size or [1.0] * int(info.ndim or 2), dtype=float)
+        voxel = np.asarray(info.voxel, dtype=float)
         masks = CandidateMasks(store, dataset)
         t_min, t_max, _ = store.time_range(dataset)
         started = time.perf_counter()

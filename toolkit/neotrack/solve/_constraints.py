@@ -74,12 +74,11 @@ def fixed_links(p: TrackingProblem, positions: Iterable[int], value: int) -> Non
         p.model += p.edge[int(e)] == value
 
 
-def anchor(p: TrackingProblem, selected: set[int], frame: np.ndarray | None = None) -> None:
-    """The segments of one frame (``frame`` flags them; default: the window's first) are fixed to
-    a choice made outside the window: those in ``selected`` in, the others out. In the first frame,
-    their tracks started before, so appearing there is free (see costs)."""
-    where = np.flatnonzero(p.first if frame is None else frame)
-    ids = p.segments.id.to_numpy()[where]
-    chosen = np.isin(ids, list(selected))
+def anchor(p: TrackingProblem, selected: set[int], frame: np.ndarray) -> None:
+    """The segments of one frame of the window (``frame`` flags them) are fixed to a choice made
+    outside it: those in ``selected`` in, the others out. In the window's first frame their
+    tracks started before, so appearing there is free (see costs)."""
+    where = np.flatnonzero(frame)
+    chosen = np.isin(p.segments.id.to_numpy()[where], list(selected))
     fixed_segments(p, where[chosen], 1)
     fixed_segments(p, where[~chosen], 0)

@@ -57,7 +57,8 @@ def build_program(
     window continues a solution on its left (the anchor); those tracks began earlier, so appearing
     there is free, as it is in the movie's first frame when ``free_first``. ``last_fixed``: the ids
     selected in the last frame when the window is followed by a solution it must meet (the right
-    anchor of ``solve_window``); the other segments of that frame stay out. ``frame_shape`` places
+    anchor of ``solve_window``); the other segments of that frame stay out. Pins of an anchored
+    frame are ignored: it is held as it was chosen. ``frame_shape`` places
     the border for ``image_border_size``; ``cell_area`` is the typical cell's area, up to
     ``size_cap`` times which size weighting counts a candidate's area. ``tighten=False`` leaves
     out ``edge_needs_source``, which integer solutions do not need: only to measure what it brings
@@ -72,14 +73,16 @@ def build_program(
         cons.edge_needs_source(p)
     cons.division_needs_segment(p)
     cons.exclusion(p)
-    for table, fix in ((p.segments, cons.fixed_segments), (p.links, cons.fixed_links)):
-        if "pin" in table:  # True: forced in, False: forced out, null: free
-            for value in (True, False):
-                fix(p, np.flatnonzero((table.pin == value).to_numpy()), int(value))
-    if first_fixed is not None:
-        cons.anchor(p, set(first_fixed))
-    if last_fixed is not None:
-        cons.anchor(p, set(last_fixed), p.last)
+    held = np.zeros(len(p.segments), bool)  # anchored frames: held to a choice made outside
+    for fixed, frame in ((first_fixed, p.first), (last_fixed, p.last)):
+        if fixed is not None:
+            cons.anchor(p, set(fixed), frame)
+            held |= frame
+    for value in (True, False):  # pins: True forced in, False forced out, null free; not on anchors
+        if "pin" in p.segments:
+            cons.fixed_segments(p, np.flatnonzero((p.segments.pin == value).to_numpy() & ~held), int(value))
+        if "pin" in p.links:
+            cons.fixed_links(p, np.flatnonzero((p.links.pin == value).to_numpy()), int(value))
     ramp = costs.border_ramp(p, cfg, frame_shape or ())
     size = costs.relative_areas(p, cfg, cell_area)
     p.model.objective = mip.maximize(

@@ -19,7 +19,7 @@ import pandas as pd
 from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.solve._program import build_program, solve_program
-from neotrack.solve._tracks import retrack_descendants, retrack_range
+from neotrack.solve._tracks import COLUMNS, assign_tracks, retrack_descendants
 from neotrack.store import DatasetInfo, Store, opened
 
 log = logging.getLogger(__name__)
@@ -76,19 +76,19 @@ def solve_window(
                     f"are {t_min}-{t_max}: expected {t_min} <= start < stop <= {t_max + 1}"
                 )
             result = _solve_range(s, dataset, config, start, stop, (t_min, t_max), info)
-        seconds = time.perf_counter() - started
+        result = dataclasses.replace(result, seconds=time.perf_counter() - started)
     log.info(
         "dataset %r, frames %d-%d solved again: %d segments, %d transitions, %d track ids changed "
         "after the range, %.2f s",
         dataset,
         start,
         stop - 1,
-        result[0],
-        result[1],
-        result[2],
-        seconds,
+        result.n_selected,
+        result.n_transitions,
+        result.n_retracked,
+        result.seconds,
     )
-    return WindowResult(dataset, start, stop, *result, seconds)
+    return result
 
 
 def _solve_range(
@@ -99,14 +99,12 @@ def _solve_range(
     stop: int,
     frames: tuple[int, int],
     info: DatasetInfo,
-) -> tuple[int, int, int, float, float, str]:
+) -> WindowResult:
     t_min, t_max = frames
     lo, hi = max(start - 1, t_min), min(stop, t_max)  # the anchors' frames, when they exist
     window = store.read_window(dataset, lo, hi + 1, extra=["pin"])
     old, old_next = store.read_solution(dataset, lo, hi + 1)
-    anchored = window.segments.t.isin([t for t in (lo, hi) if t not in range(start, stop)])
-    window.segments.loc[anchored, "pin"] = None  # an anchor is held as stored, whatever its pins
-    left = set(old.id[old.t == lo]) if lo < start else None
+    fixed = old[old.t == lo] if lo < start else None  # the left anchor keeps its ids too
     right = set(old.id[old.t == hi]) if hi >= stop else None
     cfg = config.tracking
     program = build_program(
@@ -115,7 +113,7 @@ def _solve_range(
         window.hierarchy,
         cfg,
         frames=(lo, hi),
-        first_fixed=left,
+        first_fixed=None if fixed is None else fixed.id,
         last_fixed=right,
         free_first=lo == t_min,
         frame_shape=tuple((info.shape or ())[1:]),
@@ -127,11 +125,12 @@ def _solve_range(
     inside = chosen[(chosen.t >= start) & (chosen.t < stop)]
     edges = solution.transitions[solution.transitions.source_t < stop]  # into frame stop, not beyond
     next_id = store.max_track_id(dataset) + 1
-    fixed = old[old.t == lo] if lo < start else old.iloc[:0]
-    tracks = retrack_range(chosen, edges, old, old_next, fixed, next_id)
+    tracks = assign_tracks(
+        chosen, edges, before=old, before_transitions=old_next, fixed=fixed, next_id=next_id
+    )
     retracked = tracks.iloc[:0]
     if right is not None:  # what follows the right anchor follows its new track ids
-        before = old.set_index("id")[["track_id", "parent_track_id", "lineage_id"]]
+        before = old.set_index("id")[COLUMNS]
         now = tracks.set_index("id").loc[sorted(right)]
         moved = now[(now != before.loc[now.index]).any(axis=1)].reset_index()
         if len(moved):
@@ -144,4 +143,15 @@ def _solve_range(
         edges,
         pd.concat([tracks, retracked], ignore_index=True),
     )
-    return len(inside), len(edges), len(retracked), solution.objective, solution.gap, solution.solver
+    return WindowResult(
+        dataset,
+        start,
+        stop,
+        len(inside),
+        len(edges),
+        len(retracked),
+        solution.objective,
+        solution.gap,
+        solution.solver,
+        seconds=0.0,  # the caller's clock, which includes taking the lock
+    )

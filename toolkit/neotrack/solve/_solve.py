@@ -10,10 +10,11 @@ from tqdm.auto import tqdm
 
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
+from neotrack.solve._problem import TrackingProblem
 from neotrack.solve._program import ProgramSolution, build_program, solve_program
 from neotrack.solve._tracks import assign_tracks
 from neotrack.solve._windows import WindowPlan, plan_windows
-from neotrack.store import Stage, Store, opened
+from neotrack.store import DatasetInfo, Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +59,15 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             )
         cfg = config.tracking
         t_min, t_max, n_candidates = store.time_range(dataset)
-        plans = plan_windows(
-            t_min, t_max, window_size(cfg, t_max - t_min + 1, n_candidates), cfg.overlap_size
-        )
-        frame_shape = tuple((info.shape or ())[1:])
-        cell_area = info.props.get("cell_area")
-        if cfg.size_weighted and cfg.size_cap is not None and not cell_area:
+        plans = solve_plans(cfg, t_min, t_max, n_candidates)
+        if cfg.size_weighted and cfg.size_cap is not None and not info.props.get("cell_area"):
             log.info("dataset %r has no measured cell area: size weighting is not capped", dataset)
         started = time.perf_counter()
         store.begin_stage(dataset, Stage.SOLVE, config=config.model_dump_json(include={"tracking"}))
         anchor: set[int] = set()
         objective, worst_gap, solver = 0.0, 0.0, "none"
         for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
-            window = _solve_window(store, dataset, config, plan, anchor, frame_shape, t_min, cell_area)
+            window = _solve_window(store, dataset, config, plan, anchor, info, t_min)
             if window is None:  # no candidates in any frame of the window: nothing to choose
                 anchor = set()
                 continue
@@ -110,6 +107,11 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
     )
 
 
+def solve_plans(cfg: TrackingConfig, t_min: int, t_max: int, n_candidates: int) -> tuple[WindowPlan, ...]:
+    """The windows ``solve`` solves frames [t_min, t_max] in (``window_size``, ``overlap_size``)."""
+    return plan_windows(t_min, t_max, window_size(cfg, t_max - t_min + 1, n_candidates), cfg.overlap_size)
+
+
 def window_size(cfg: TrackingConfig, n_frames: int, n_candidates: int) -> int | None:
     """``cfg.window_size``, else the frames that hold about ``window_candidates`` candidates (logged)."""
     if cfg.window_size is not None or n_candidates <= cfg.window_candidates:
@@ -125,37 +127,52 @@ def window_size(cfg: TrackingConfig, n_frames: int, n_candidates: int) -> int | 
     return size
 
 
-def _solve_window(
+def window_program(
     store: Store,
     dataset: str,
-    config: Config,
+    cfg: TrackingConfig,
     plan: WindowPlan,
-    anchor: set[int],
-    frame_shape: tuple[int, ...],
+    info: DatasetInfo,
     t_min: int,
-    cell_area: float | None,
-) -> ProgramSolution | None:
-    """What one window chose; None when the window holds no candidate at all."""
-    cfg = config.tracking
+    anchor: set[int] | None = None,
+    tighten: bool = True,
+) -> TrackingProblem | None:
+    """The program of one planned window, read from the store (pins included); ``anchor``: the
+    ids the previous window selected in this one's first frame. None when the window holds no
+    candidate at all."""
     window = store.read_window(dataset, plan.start, plan.stop, extra=["pin"])
     if window.segments.empty:
-        log.info(
-            "dataset %r, frames %d-%d: no candidates, nothing to solve", dataset, plan.start, plan.stop - 1
-        )
         return None
-    p = build_program(
+    return build_program(
         window.segments,
         window.links,
         window.hierarchy,
         cfg,
         frames=(plan.start, plan.stop - 1),
         first_fixed=anchor if plan.anchored else None,
-        free_first=plan.start == t_min,
-        frame_shape=frame_shape,
-        cell_area=cell_area,
+        free_first=plan.start == t_min or plan.anchored,  # an anchored window's tracks began before
+        frame_shape=tuple((info.shape or ())[1:]),
+        cell_area=info.props.get("cell_area"),
+        tighten=tighten,
     )
+
+
+def _solve_window(
+    store: Store,
+    dataset: str,
+    config: Config,
+    plan: WindowPlan,
+    anchor: set[int],
+    info: DatasetInfo,
+    t_min: int,
+) -> ProgramSolution | None:
+    """What one window chose; None when the window holds no candidate at all."""
+    p = window_program(store, dataset, config.tracking, plan, info, t_min, anchor)
     where = f"dataset {dataset!r}, frames {plan.start}-{plan.stop - 1}"
-    solution = solve_program(p, cfg, where)
+    if p is None:
+        log.info("%s: no candidates, nothing to solve", where)
+        return None
+    solution = solve_program(p, config.tracking, where)
     log.debug(
         "%s: %d segments, %d transitions chosen", where, len(solution.segments), len(solution.transitions)
     )

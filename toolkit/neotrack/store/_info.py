@@ -107,7 +107,7 @@ class DatasetInfo:
             name=name,
             uid=props.get("uid"),
             ndim=None if props.get("ndim") is None else int(props["ndim"]),
-            shape=None if shape is None else tuple(int(v) for v in shape),
+            shape=_ints(shape),
             voxel_size=None if voxel is None else tuple(float(v) for v in voxel),
             source=props.get("source"),
             pixels_dir=props.get("pixels_dir"),
@@ -117,9 +117,14 @@ class DatasetInfo:
             solve=stage(Stage.SOLVE),
             props=props,
             frame_offset=int(props.get("frame_offset") or 0),
-            roi_origin=None if origin is None else tuple(int(v) for v in origin),
-            source_shape=None if source_shape is None else tuple(int(v) for v in source_shape),
+            roi_origin=_ints(origin),
+            source_shape=_ints(source_shape),
         )
+
+    @property
+    def voxel(self) -> tuple[float, ...]:
+        """Physical size of a voxel per spatial axis (1 each when not recorded)."""
+        return self.voxel_size or (1.0,) * int(self.ndim or 2)
 
     def stage(self, stage: Stage) -> StageState:
         return {Stage.SEGMENT: self.segment, Stage.LINK: self.link, Stage.SOLVE: self.solve}[stage]
@@ -148,3 +153,7 @@ def stage_keys(props: dict[str, Any], stages: tuple[Stage, ...]) -> dict[str, No
     """``{key: None}`` for every key of ``stages`` in ``props``: setting them removes them."""
     prefixes = tuple(f"{s}_" for s in stages)
     return {k: None for k in props if k.startswith(prefixes)}
+
+
+def _ints(values: Any) -> tuple[int, ...] | None:
+    return None if values is None else tuple(int(v) for v in values)
