@@ -94,9 +94,8 @@ def test_the_lp_shortcut_finds_the_branch_and_bound_optimum(seed: int) -> None:
     cfg = TrackingConfig(solution_gap=0.0)
     fast = solve_program(build_program(seg, lnk, hier, cfg, cell_area=500.0), cfg)
     assert fast.solver == "HiGHS"  # the default where highspy is installed (a dependency)
-    p = build_program(seg, lnk, hier, cfg, cell_area=500.0)
-    p.model.optimize()  # branch and bound, no LP shortcut
-    assert fast.objective == pytest.approx(p.model.objective_value, abs=1e-6)
+    plain = solve_program(build_program(seg, lnk, hier, cfg, cell_area=500.0), cfg, lp_first=False)
+    assert fast.objective == pytest.approx(plain.objective, abs=1e-6)  # branch and bound agrees
     # CBC, the fallback, finds the same optimum
     cbc = TrackingConfig(solution_gap=0.0, solver="CBC")
     other = solve_program(build_program(seg, lnk, hier, cbc, cell_area=500.0), cbc)
@@ -112,3 +111,45 @@ def test_contradicting_pins_are_one_clear_error() -> None:
     seg["pin"] = True
     with pytest.raises(SolveError, match=r"frames 0-0: the solver found no solution .* check pinned"):
         solve_program(build_program(seg, lnk, hier), where="frames 0-0")
+
+
+def test_exclusion_has_one_clique_per_chain_of_the_hierarchy() -> None:
+    # frame 0: 1 holds 2 and 3, 3 holds 4 and 5; 6 stands alone; 9 (outside the window) holds 7 and 8
+    seg, _, hier = tables(
+        [(0, k, 50, 50, 100) for k in (1, 2, 3, 4, 5, 6, 7, 8)],
+        [],
+        [((0, 1), (0, 2)), ((0, 1), (0, 3)), ((0, 3), (0, 4)), ((0, 3), (0, 5)), ((0, 9), (0, 7))],
+    )
+    hier.loc[len(hier)] = [sid(0, 9), sid(0, 8)]
+    p = build_program(seg, pd.DataFrame(columns=["source", "target", "weight"]), hier)
+    _, a, lower, upper = next(b for b in p.blocks if b[0] == "exclusion")
+    k_of = {int(i): int(i) % 10**9 for i in seg.id}
+    cliques = {
+        frozenset(k_of[int(seg.id[c - p.col("node")[0]])] for c in a.tocsr()[r].indices)
+        for r in range(a.shape[0])
+    }
+    # 7 and 8 share a parent outside the window, which excludes nothing between them
+    assert cliques == {frozenset({1, 2}), frozenset({1, 3, 4}), frozenset({1, 3, 5})}
+    assert (upper == 1).all() and np.isinf(lower).all()
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_fractional_lp_is_finished_around_its_fractions_with_a_proven_gap(
+    seed: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a small tangle whose LP relaxation is fractional, beside 60 easy tracks
+    seg, lnk, hier = random_window(np.random.default_rng(seed), n_cells=4)
+    easy = [(sid(t, 100 + c), t, 200.0 + c, 200.0, 500) for t in range(6) for c in range(60)]
+    easy_links = [(sid(t, 100 + c), sid(t + 1, 100 + c), 0.9) for t in range(5) for c in range(60)]
+    seg = pd.concat([seg, pd.DataFrame(easy, columns=seg.columns)], ignore_index=True)
+    lnk = pd.concat([lnk, pd.DataFrame(easy_links, columns=lnk.columns)], ignore_index=True)
+    cfg = TrackingConfig()
+    with caplog.at_level("DEBUG", logger="neotrack.solve._solver"):
+        fast = solve_program(build_program(seg, lnk, hier, cfg, cell_area=500.0), cfg)
+    assert "fractional" in caplog.text and "branch and bound over the whole program" not in caplog.text
+    exact = TrackingConfig(solution_gap=0.0)
+    best = solve_program(build_program(seg, lnk, hier, exact, cell_area=500.0), exact, lp_first=False)
+    # the gap reported is a proven one: the exact optimum lies within it
+    assert 0 < fast.gap <= cfg.solution_gap
+    assert fast.objective <= best.objective + 1e-6
+    assert best.objective - fast.objective <= fast.gap * abs(fast.objective) + 1e-6

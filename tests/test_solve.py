@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 
 from graphs import assert_valid, sid, solution, store_graph
-from neotrack.config import Config
+from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve import assign_tracks, plan_windows, solve
+from neotrack.solve._solve import solve_plans
+from neotrack.solve._windows import two_passes
 from neotrack.store import Lineage, Store
 
 
@@ -194,6 +196,36 @@ def test_window_plans_cover_every_frame_once() -> None:
     assert plan_windows(0, 9, None) == plan_windows(0, 9, 50)
     with pytest.raises(Exception, match="overlap_size"):
         config(window_size=3, overlap_size=1)
+
+
+def test_window_budgets_count_candidates_frame_by_frame() -> None:
+    # a movie that crowds: 10 candidates per frame, then 100 from frame 20 on
+    counts = pd.Series([10] * 20 + [100] * 20, index=range(40))
+    plans = solve_plans(TrackingConfig(window_candidates=300), counts)
+    committed = [t for p in plans for t in range(p.commit_start, p.commit_stop)]
+    assert committed == list(range(40))
+    held = [int(counts.loc[p.start : p.stop - 1].sum()) for p in plans]
+    # within the budget, except where the shortest window (overlap + 3 frames) holds more
+    assert all(n <= 300 or p.stop - p.start == 4 for n, p in zip(held, plans, strict=True))
+    assert plans[0].stop - plans[0].start == 21  # 20 sparse frames and one crowded one
+    assert all(p.stop - p.start <= 4 for p in plans if p.start >= 20)  # then the shortest windows
+    # a fixed size wins, and a movie within the budget is one window
+    assert all(p.stop - p.start <= 5 for p in solve_plans(TrackingConfig(window_size=5), counts))
+    assert len(solve_plans(TrackingConfig(window_candidates=10_000), counts)) == 1
+
+
+def test_two_passes_commit_every_frame_once_anchored_on_the_first_pass() -> None:
+    for n_plans_end, size, overlap in [(29, 5, 1), (30, 6, 2), (12, 4, 1)]:
+        plans = plan_windows(0, n_plans_end, size, overlap)
+        first, second = two_passes(plans, overlap)
+        blocks = sorted([*first, *second], key=lambda b: b.commit_start)
+        committed = [t for b in blocks for t in range(b.commit_start, b.commit_stop)]
+        assert committed == list(range(n_plans_end + 1))
+        assert blocks[0] in first and not any(b.left or b.right for b in first)
+        ends = {t for b in first for t in (b.commit_start, b.commit_stop - 1)}
+        for b in second:  # anchored on frames the first pass committed, just outside the block
+            assert b.left and b.start == b.commit_start - 1 and b.start in ends
+            assert b.right == (b.stop == b.commit_stop + 1) and (not b.right or b.stop - 1 in ends)
 
 
 def test_track_ids_follow_divisions() -> None:

@@ -120,3 +120,19 @@ def test_ranges_outside_the_movie_and_unsolved_datasets_are_one_clear_error(stor
     for start, stop in [(2, 2), (-1, 2), (3, 9)]:
         with pytest.raises(InputError, match=r"expected 0 <= start < stop <= 4"):
             solve_window(name, start, stop, store=store)
+
+
+def test_the_command_line_solves_a_range_again(store: Store, solved: str) -> None:
+    from click.testing import CliRunner
+
+    from neotrack.cli import main
+
+    before = stored(store, solved)
+    result = CliRunner().invoke(main, ["solve", "--dataset", solved, "--frames", "4:8", "--uri", store.uri])
+    assert result.exit_code == 0, result.output
+    assert f"dataset {solved!r}, frames 4-7 solved again" in result.output
+    pd.testing.assert_frame_equal(before[0], stored(store, solved)[0])
+    bad = CliRunner().invoke(main, ["solve", "--dataset", solved, "--frames", "4-8", "--uri", store.uri])
+    assert bad.exit_code == 2 and "--frames" in bad.output and "START:STOP" in bad.output
+    outside = CliRunner().invoke(main, ["solve", "--dataset", solved, "--frames", "4:99", "--uri", store.uri])
+    assert outside.exit_code == 1 and "are not a range of dataset" in outside.output

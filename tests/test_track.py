@@ -37,8 +37,9 @@ def ctc_scores(res: Path, gt: Path) -> dict[str, float]:
         return evaluate_sequence(str(res), str(gt), metrics=["DET", "TRA", "LNK"], threads=1)
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one after the other", "two passes in two processes"])
 def test_windows_stitch_into_a_valid_tracking_close_to_one_window(
-    store: Store, name: str, tmp_path: Path
+    store: Store, name: str, tmp_path: Path, workers: int
 ) -> None:
     scene = simulate(n_frames=16, n_cells=10, division_rate=0.05, seed=31)
     config = scene_config(tmp_path)
@@ -47,6 +48,7 @@ def test_windows_stitch_into_a_valid_tracking_close_to_one_window(
     whole = solve(name, config, store)
     one = store.read_solution(name)
     config.tracking.window_size, config.tracking.overlap_size = 5, 2
+    config.data.n_workers = workers  # two: every other window at once, then those between, anchored
     windowed = solve(name, config, store)
     assert windowed.n_windows > 3
     assert_valid(store, name)  # no second parents, no transitions to unselected segments

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from itertools import islice
 from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 _STATE: dict[str, Any] = {}
 
@@ -69,3 +71,32 @@ def map_frames(
                     bar.update()
                     next_index += 1
                 submit(len(finished))
+
+
+def map_tasks(
+    func: Callable[[T], R],
+    tasks: Iterable[T],
+    n_workers: int = 1,
+    desc: str = "tasks",
+    total: int | None = None,
+    progress: bool = False,
+) -> Iterator[R]:
+    """Yield ``func(task)`` for each task, in order; ``tasks`` is consumed lazily, with at most
+    ``2 * n_workers`` in flight (each is sent to a worker on its own, e.g. one window's tables).
+    With ``n_workers == 1`` everything runs in this process."""
+    bar = tqdm(total=total, desc=desc, unit=desc.split()[-1], disable=None if progress else True)
+    with bar:
+        if n_workers <= 1:
+            for task in tasks:
+                yield func(task)
+                bar.update()
+            return
+        context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
+            pending = iter(tasks)
+            queue: list[Future[R]] = [pool.submit(func, task) for task in islice(pending, 2 * n_workers)]
+            while queue:
+                result = queue.pop(0).result()  # in order; re-raises the worker's error here
+                queue.extend(pool.submit(func, task) for task in islice(pending, 1))
+                yield result
+                bar.update()

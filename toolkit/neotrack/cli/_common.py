@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,8 +78,26 @@ working_dir_option = _into_config_data(
 )
 """``--working-dir``: where the run's pixel outputs (candidate masks, flow fields) go."""
 
-workers_option = _into_config_data(click.option("--n-workers", type=int, help="Processes [data.n_workers]."))
-"""``--n-workers``: processes for the per-frame steps."""
+MAX_DEFAULT_WORKERS = 8
+
+
+def workers_option(func: F) -> F:
+    """``--n-workers``: processes for the per-frame steps. Where neither the option nor the config
+    file sets ``data.n_workers``, the command line uses one per core, up to 8 (the library's
+    default stays 1: a script without a ``__main__`` guard cannot start worker processes)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        data = kwargs["config"].data
+        if "n_workers" not in data.model_fields_set:
+            data.n_workers = max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+        return func(*args, **kwargs)
+
+    option = click.option(
+        "--n-workers", type=int, help="Processes [data.n_workers; default here: one per core, up to 8]."
+    )
+    return _into_config_data(option)(wrapper)  # type: ignore[return-value]
+
 
 input_options = _into_config_data(
     click.option("--axes", help="Axis order of IMAGES, e.g. tyxc [data.axes]."),

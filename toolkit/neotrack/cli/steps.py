@@ -35,19 +35,48 @@ def link(dataset: str, config: Config, overwrite: bool, uri: str | None) -> None
 
 @click.command()
 @click.option("--dataset", required=True, help="A linked dataset.")
+@click.option(
+    "--frames",
+    metavar="START:STOP",
+    help="Solve only these frames of a solved dataset again, anchored on the solution around them "
+    "(after a pin); STOP is excluded.",
+)
 @config_option
 @uri_option
 @one_line_errors
-def solve(dataset: str, config: Config, uri: str | None) -> None:
-    """Choose segments and lineages (the [tracking] settings); replaces the previous solution."""
+def solve(dataset: str, frames: str | None, config: Config, uri: str | None) -> None:
+    """Choose segments and lineages (the [tracking] settings); replaces the previous solution,
+    or, with --frames, that range of it."""
     from neotrack.solve import solve as run
+    from neotrack.solve import solve_window
 
     with open_store(uri) as store:
+        if frames is not None:
+            start, stop = _range(frames)
+            w = solve_window(dataset, start, stop, config, store)
+            click.echo(
+                f"dataset {dataset!r}, frames {start}-{stop - 1} solved again: {w.n_selected} segments, "
+                f"{w.n_transitions} transitions, {w.n_retracked} track ids changed after the range; "
+                f"{w.solver}, gap {w.gap:.2g}, {w.seconds:.2f} s"
+            )
+            return
         r = run(dataset, config, store, progress=True)
     click.echo(
         f"dataset {dataset!r}: {r.n_selected} segments in {r.n_tracks} tracks, {r.n_divisions} "
         f"divisions; {r.solver}, {r.n_windows} window(s), gap {r.gap:.2g}, {r.seconds:.1f} s"
     )
+
+
+def _range(frames: str) -> tuple[int, int]:
+    """``START:STOP`` as two integers, or one line naming the option."""
+    parts = frames.split(":")
+    try:
+        start, stop = (int(v) for v in parts)
+    except ValueError:
+        raise click.BadParameter(
+            f"{frames!r}: expected START:STOP, two frame numbers", param_hint="--frames"
+        ) from None
+    return start, stop
 
 
 @click.command()

@@ -1,11 +1,14 @@
-"""Constraints of the tracking program, one function each (formulas in the docstrings)."""
+"""Constraints of the tracking program, one function each (formulas in the docstrings).
+
+Each adds one block of rows to the program with array operations (``TrackingProblem.add_rows``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import mip
 import numpy as np
+import pandas as pd
 
 from neotrack.solve._problem import TrackingProblem
 
@@ -13,15 +16,31 @@ from neotrack.solve._problem import TrackingProblem
 def one_parent(p: TrackingProblem) -> None:
     """sum(edge_e for e into i) + appear_i = node_i: a selected segment continues one track or
     starts one; an unselected one has no incoming transition."""
-    for i, into in enumerate(p.edges_by(p.dst)):
-        p.model += mip.xsum(p.edge[e] for e in into) + p.appear[i] == p.node[i]
+    n, seg = p.n_segments, np.arange(p.n_segments)
+    p.add_rows(
+        "one_parent",
+        rows=np.concatenate([p.dst, seg, seg]),
+        cols=np.concatenate([p.col("edge"), p.col("appear"), p.col("node")]),
+        coefs=np.concatenate([np.ones(len(p.dst)), np.ones(n), -np.ones(n)]),
+        lower=0.0,
+        upper=0.0,
+        n_rows=n,
+    )
 
 
 def flow_out(p: TrackingProblem) -> None:
     """node_i + divide_i = sum(edge_e for e out of i) + disappear_i: a selected segment has one
     successor, two when it divides, none when its track ends."""
-    for i, out in enumerate(p.edges_by(p.src)):
-        p.model += p.node[i] + p.divide[i] == mip.xsum(p.edge[e] for e in out) + p.disappear[i]
+    n, seg = p.n_segments, np.arange(p.n_segments)
+    p.add_rows(
+        "flow_out",
+        rows=np.concatenate([seg, seg, p.src, seg]),
+        cols=np.concatenate([p.col("node"), p.col("divide"), p.col("edge"), p.col("disappear")]),
+        coefs=np.concatenate([np.ones(2 * n), -np.ones(len(p.src)), -np.ones(n)]),
+        lower=0.0,
+        upper=0.0,
+        n_rows=n,
+    )
 
 
 def edge_needs_source(p: TrackingProblem) -> None:
@@ -31,47 +50,80 @@ def edge_needs_source(p: TrackingProblem) -> None:
     half-selected segment could send a whole transition (and half divide): with it the relaxation
     of these programs is almost always integral already, so the solver does not branch.
     """
-    for e, i in enumerate(p.src):
-        p.model += p.edge[e] <= p.node[int(i)]
+    m, link = len(p.src), np.arange(len(p.src))
+    p.add_rows(
+        "edge_needs_source",
+        rows=np.concatenate([link, link]),
+        cols=np.concatenate([p.col("edge"), p.col("node", p.src)]),
+        coefs=np.concatenate([np.ones(m), -np.ones(m)]),
+        lower=-np.inf,
+        upper=0.0,
+        n_rows=m,
+    )
 
 
 def division_needs_segment(p: TrackingProblem) -> None:
     """divide_i + disappear_i <= node_i: only a selected segment divides, and a dividing one does
     not also end its track."""
-    for i in range(len(p.segments)):
-        p.model += p.divide[i] + p.disappear[i] <= p.node[i]
+    n, seg = p.n_segments, np.arange(p.n_segments)
+    p.add_rows(
+        "division_needs_segment",
+        rows=np.concatenate([seg, seg, seg]),
+        cols=np.concatenate([p.col("divide"), p.col("disappear"), p.col("node")]),
+        coefs=np.concatenate([np.ones(2 * n), -np.ones(n)]),
+        lower=-np.inf,
+        upper=0.0,
+        n_rows=n,
+    )
 
 
 def exclusion(p: TrackingProblem) -> None:
     """sum(node_j for j on a root-to-leaf chain of the hierarchy) <= 1: of candidates that contain
-    one another (overlap), at most one is selected. One clique constraint per chain."""
+    one another (overlap), at most one is selected. One clique constraint per chain (with more
+    than one candidate in the window); the chains are walked up from all leaves at once, one
+    level of the hierarchy per step."""
     if p.hierarchy.empty:
         return
-    position = dict(zip(p.segments.id.to_numpy().tolist(), range(len(p.segments)), strict=True))
-    parent = dict(zip(p.hierarchy.child.tolist(), p.hierarchy.parent.tolist(), strict=True))
-    has_child = set(parent.values())
-    for leaf in parent:
-        if leaf in has_child:
-            continue
-        chain, node = [leaf], leaf
-        while node in parent:
-            node = parent[node]
-            chain.append(node)
-        members = [position[c] for c in chain if c in position]
-        if len(members) > 1:
-            p.model += mip.xsum(p.node[j] for j in members) <= 1
+    child = p.hierarchy.child.to_numpy(dtype=np.int64)
+    parent = p.hierarchy.parent.to_numpy(dtype=np.int64)
+    members = pd.Index(np.unique(np.concatenate([child, parent])))
+    up = np.full(len(members), -1)
+    up[members.get_indexer(child)] = members.get_indexer(parent)
+    position = pd.Index(p.segments.id.to_numpy(dtype=np.int64)).get_indexer(members)  # -1: not here
+    leaves = np.setdiff1d(members.get_indexer(child), members.get_indexer(parent))
+    rows, cols = [], []
+    chain, current = np.arange(len(leaves)), leaves
+    for _ in range(len(members)):  # no chain is longer (and a cycle cannot hang the loop)
+        if not len(current):
+            break
+        here = position[current] >= 0
+        rows.append(chain[here])
+        cols.append(position[current[here]])
+        current = up[current]
+        chain, current = chain[current >= 0], current[current >= 0]
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    size = np.bincount(row, minlength=len(leaves))
+    keep = size[row] > 1
+    renumber = np.cumsum(size > 1) - 1
+    p.add_rows(
+        "exclusion",
+        rows=renumber[row[keep]],
+        cols=p.col("node", col[keep]),
+        coefs=1.0,
+        lower=-np.inf,
+        upper=1.0,
+        n_rows=int((size > 1).sum()),
+    )
 
 
-def fixed_segments(p: TrackingProblem, positions: Iterable[int], value: int) -> None:
-    """node_i = value for the given segments (pins, and the anchor frame of a window)."""
-    for i in positions:
-        p.model += p.node[int(i)] == value
+def fixed_segments(p: TrackingProblem, positions: Iterable[int] | np.ndarray, value: int) -> None:
+    """node_i = value for the given segments (pins, and the anchor frames of a window)."""
+    p.fix(p.col("node", np.fromiter(positions, dtype=np.int64)), value)
 
 
-def fixed_links(p: TrackingProblem, positions: Iterable[int], value: int) -> None:
+def fixed_links(p: TrackingProblem, positions: Iterable[int] | np.ndarray, value: int) -> None:
     """edge_e = value for the given transitions (pins)."""
-    for e in positions:
-        p.model += p.edge[int(e)] == value
+    p.fix(p.col("edge", np.fromiter(positions, dtype=np.int64)), value)
 
 
 def anchor(p: TrackingProblem, selected: set[int], frame: np.ndarray) -> None:
@@ -79,6 +131,6 @@ def anchor(p: TrackingProblem, selected: set[int], frame: np.ndarray) -> None:
     outside it: those in ``selected`` in, the others out. In the window's first frame their
     tracks started before, so appearing there is free (see costs)."""
     where = np.flatnonzero(frame)
-    chosen = np.isin(p.segments.id.to_numpy()[where], list(selected))
+    chosen = np.isin(p.segments.id.to_numpy()[where], np.fromiter(selected, dtype=np.int64))
     fixed_segments(p, where[chosen], 1)
     fixed_segments(p, where[~chosen], 0)

@@ -1,8 +1,8 @@
-"""Objective terms (maximised), one function each; each returns a linear expression."""
+"""Objective terms (maximised), one function each; each returns the coefficients of one kind of
+variable (``TrackingProblem.col``), an array over its segments or links."""
 
 from __future__ import annotations
 
-import mip
 import numpy as np
 
 from neotrack.config import TrackingConfig
@@ -30,12 +30,12 @@ def link_function(weights: np.ndarray, cfg: TrackingConfig) -> np.ndarray:
     return np.sign(weights) * np.abs(weights) ** cfg.power + cfg.bias
 
 
-def transitions(p: TrackingProblem, cfg: TrackingConfig, size: np.ndarray) -> mip.LinExpr:
+def transitions(p: TrackingProblem, cfg: TrackingConfig, size: np.ndarray) -> np.ndarray:
     """sum_e f(w_e) s_e edge_e, with s_e = sqrt(a_src a_dst), a = ``relative_areas``."""
     coef = link_function(p.links.weight.to_numpy(dtype=float), cfg)
     if len(p.links):
         coef = coef * np.sqrt(size[p.src] * size[p.dst])
-    return mip.xsum(float(c) * v for c, v in zip(coef, p.edge, strict=True))
+    return coef
 
 
 def border_ramp(p: TrackingProblem, cfg: TrackingConfig, frame_shape: tuple[int, ...]) -> np.ndarray:
@@ -55,29 +55,26 @@ def border_ramp(p: TrackingProblem, cfg: TrackingConfig, frame_shape: tuple[int,
     return ramp
 
 
-def appearances(p: TrackingProblem, cfg: TrackingConfig, ramp: np.ndarray, free_first: bool) -> mip.LinExpr:
+def appearances(p: TrackingProblem, cfg: TrackingConfig, ramp: np.ndarray, free_first: bool) -> np.ndarray:
     """sum_i a_i appear_i, a_i = appear_weight * m_i; 0 in the window's first frame when that is the
     movie's first frame or an anchor (those tracks began earlier)."""
-    coef = cfg.appear_weight * ramp * ~(p.first & free_first)
-    return mip.xsum(float(c) * v for c, v in zip(coef, p.appear, strict=True) if c)
+    return cfg.appear_weight * ramp * ~(p.first & free_first)
 
 
-def disappearances(p: TrackingProblem, cfg: TrackingConfig, ramp: np.ndarray) -> mip.LinExpr:
+def disappearances(p: TrackingProblem, cfg: TrackingConfig, ramp: np.ndarray) -> np.ndarray:
     """sum_i d_i disappear_i, d_i = disappear_weight * m_i; 0 in the window's last frame (what
     follows is unknown there)."""
-    coef = cfg.disappear_weight * ramp * ~p.last
-    return mip.xsum(float(c) * v for c, v in zip(coef, p.disappear, strict=True) if c)
+    return cfg.disappear_weight * ramp * ~p.last
 
 
-def divisions(p: TrackingProblem, cfg: TrackingConfig) -> mip.LinExpr:
+def divisions(p: TrackingProblem, cfg: TrackingConfig) -> np.ndarray:
     """division_weight * sum_i divide_i."""
-    return cfg.division_weight * mip.xsum(p.divide)
+    return np.full(p.n_segments, cfg.division_weight)
 
 
-def segments(p: TrackingProblem, cfg: TrackingConfig, size: np.ndarray) -> mip.LinExpr:
+def segments(p: TrackingProblem, cfg: TrackingConfig, size: np.ndarray) -> np.ndarray:
     """segment_weight * sum_i a_i node_i, a = ``relative_areas``: a cell's fragments share the
     cell's reward instead of each earning one, while each fragment's track still pays its own
     appearance and disappearance; and two touching cells earn more apart than as one candidate
     larger than ``size_cap`` cells."""
-    coef = cfg.segment_weight * size
-    return mip.xsum(float(c) * v for c, v in zip(coef, p.node, strict=True))
+    return cfg.segment_weight * size

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-import mip
 import numpy as np
 import pandas as pd
 
@@ -17,7 +16,7 @@ from neotrack.config import TrackingConfig
 from neotrack.solve import _constraints as cons
 from neotrack.solve import _costs as costs
 from neotrack.solve._problem import TrackingProblem
-from neotrack.solve._solver import new_model, optimize
+from neotrack.solve._solver import optimize
 from neotrack.store import ID_STRIDE
 
 
@@ -66,7 +65,7 @@ def build_program(
     """
     cfg = config or TrackingConfig()
     hierarchy = pd.DataFrame({"parent": [], "child": []}) if hierarchy is None else hierarchy
-    p = TrackingProblem.create(new_model(cfg), segments, links, hierarchy, frames)
+    p = TrackingProblem.create(segments, links, hierarchy, frames)
     cons.one_parent(p)
     cons.flow_out(p)
     if tighten:
@@ -85,28 +84,27 @@ def build_program(
             cons.fixed_links(p, np.flatnonzero((p.links.pin == value).to_numpy()), int(value))
     ramp = costs.border_ramp(p, cfg, frame_shape or ())
     size = costs.relative_areas(p, cfg, cell_area)
-    p.model.objective = mip.maximize(
-        costs.transitions(p, cfg, size)
-        + costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
-        + costs.disappearances(p, cfg, ramp)
-        + costs.divisions(p, cfg)
-        + costs.segments(p, cfg, size)
-    )
+    p.cost[p.col("edge")] = costs.transitions(p, cfg, size)
+    p.cost[p.col("appear")] = costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
+    p.cost[p.col("disappear")] = costs.disappearances(p, cfg, ramp)
+    p.cost[p.col("divide")] = costs.divisions(p, cfg)
+    p.cost[p.col("node")] = costs.segments(p, cfg, size)
     return p
 
 
 def solve_program(
-    p: TrackingProblem, config: TrackingConfig | None = None, where: str = "window"
+    p: TrackingProblem, config: TrackingConfig | None = None, where: str = "window", *, lp_first: bool = True
 ) -> ProgramSolution:
-    """Solve a built program (LP relaxation first; branch and bound only when it is fractional).
+    """Solve a built program: the LP relaxation first, branch and bound only when it is fractional
+    (``lp_first=False``: branch and bound straight away).
 
     Raises ``SolveError`` naming ``where`` when there is no solution (contradicting pins).
     """
     cfg = config or TrackingConfig()
-    value, gap = optimize(p.model, cfg, where)
-    node = np.array([v.x for v in p.node], dtype=float) > 0.5
-    edge = np.array([v.x for v in p.edge], dtype=float) > 0.5 if len(p.edge) else np.zeros(0, bool)
+    best = optimize(p, cfg, where, lp_first=lp_first)
+    node = best.x[p.col("node")] > 0.5
+    edge = best.x[p.col("edge")] > 0.5
     chosen = p.segments.loc[node, ["id", "t"]].reset_index(drop=True)
     edges = p.links.loc[edge, ["source", "target"]].reset_index(drop=True)
     edges["source_t"] = edges.source // ID_STRIDE
-    return ProgramSolution(chosen, edges, value, gap, p.model.solver_name)
+    return ProgramSolution(chosen, edges, best.objective, best.gap, best.solver)

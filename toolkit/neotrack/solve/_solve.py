@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
+from collections.abc import Callable
 
+import pandas as pd
 from tqdm.auto import tqdm
 
+from neotrack._parallel import map_tasks
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve._problem import TrackingProblem
 from neotrack.solve._program import ProgramSolution, build_program, solve_program
 from neotrack.solve._tracks import assign_tracks
-from neotrack.solve._windows import WindowPlan, plan_windows
-from neotrack.store import DatasetInfo, Stage, Store, opened
+from neotrack.solve._windows import WindowPlan, budget_sizes, plan_windows, two_passes
+from neotrack.store import DatasetInfo, Stage, Store, Window, opened
 
 log = logging.getLogger(__name__)
 
@@ -58,26 +62,21 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
                 f"anew, run `neotrack link --dataset {dataset} --overwrite` first"
             )
         cfg = config.tracking
-        t_min, t_max, n_candidates = store.time_range(dataset)
-        plans = solve_plans(cfg, t_min, t_max, n_candidates)
+        counts = store.frame_counts(dataset)
+        t_min = int(counts.index.min()) if len(counts) else 0
+        plans = solve_plans(cfg, counts)
         if cfg.size_weighted and cfg.size_cap is not None and not info.props.get("cell_area"):
             log.info("dataset %r has no measured cell area: size weighting is not capped", dataset)
         started = time.perf_counter()
         store.begin_stage(dataset, Stage.SOLVE, config=config.model_dump_json(include={"tracking"}))
-        anchor: set[int] = set()
-        objective, worst_gap, solver = 0.0, 0.0, "none"
-        for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
-            window = _solve_window(store, dataset, config, plan, anchor, info, t_min)
-            if window is None:  # no candidates in any frame of the window: nothing to choose
-                anchor = set()
-                continue
-            chosen, edges, solver = window.segments, window.transitions, window.solver
-            objective, worst_gap = objective + window.objective, max(worst_gap, window.gap)
-            keep = chosen[(chosen.t >= plan.commit_start) & (chosen.t < plan.commit_stop)]
-            kept_edges = edges[edges.source_t < plan.commit_stop - 1]
-            store.write_selection(dataset, keep.id.tolist())
-            store.write_transitions(dataset, kept_edges)
-            anchor = set(chosen.id[chosen.t == plan.commit_stop - 1].tolist())
+        read = functools.partial(_read_job, store, dataset, cfg, info)
+        if config.data.n_workers > 1 and len(plans) >= 3:
+            totals = _two_passes(
+                store, dataset, plans, read, cfg.overlap_size, config.data.n_workers, progress
+            )
+        else:
+            totals = _one_pass(store, dataset, plans, read, t_min, progress)
+        objective, worst_gap, solver = totals
         selected, transitions = store.read_solution(dataset)
         tracks = assign_tracks(selected, transitions)
         store.write_tracks(dataset, tracks)
@@ -107,24 +106,179 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
     )
 
 
-def solve_plans(cfg: TrackingConfig, t_min: int, t_max: int, n_candidates: int) -> tuple[WindowPlan, ...]:
-    """The windows ``solve`` solves frames [t_min, t_max] in (``window_size``, ``overlap_size``)."""
-    return plan_windows(t_min, t_max, window_size(cfg, t_max - t_min + 1, n_candidates), cfg.overlap_size)
-
-
-def window_size(cfg: TrackingConfig, n_frames: int, n_candidates: int) -> int | None:
-    """``cfg.window_size``, else the frames that hold about ``window_candidates`` candidates (logged)."""
-    if cfg.window_size is not None or n_candidates <= cfg.window_candidates:
-        return cfg.window_size
-    per_frame = n_candidates / max(n_frames, 1)
-    size = max(cfg.overlap_size + 3, round(cfg.window_candidates / per_frame))
+def solve_plans(cfg: TrackingConfig, counts: pd.Series) -> tuple[WindowPlan, ...]:
+    """The windows ``solve`` solves the frames of ``counts`` (candidates per frame, by t) in:
+    ``window_size`` frames each, else each as many frames as hold about ``window_candidates``
+    candidates (all frames at once when the movie holds fewer), looking ``overlap_size`` ahead."""
+    if counts.empty:
+        return ()
+    t_min, t_max = int(counts.index.min()), int(counts.index.max())
+    if cfg.window_size is not None or counts.sum() <= cfg.window_candidates:
+        return plan_windows(t_min, t_max, cfg.window_size, cfg.overlap_size)
+    dense = counts.reindex(range(t_min, t_max + 1), fill_value=0).to_numpy()
+    sizes = budget_sizes(dense, t_min, cfg.window_candidates, cfg.overlap_size + 3)
+    plans = plan_windows(t_min, t_max, sizes, cfg.overlap_size)
+    frames = [plan.stop - plan.start for plan in plans]
     log.info(
-        "tracking.window_size = %d (%.0f candidates per frame; windows of about %d candidates)",
-        size,
-        per_frame,
+        "%d windows of %d-%d frames, each of at most about %d candidates (tracking.window_candidates)",
+        len(plans),
+        min(frames),
+        max(frames),
         cfg.window_candidates,
     )
-    return size
+    return plans
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """One window's tables and how its program is built: all a worker process needs."""
+
+    window: Window
+    frames: tuple[int, int]
+    first_fixed: frozenset[int] | None
+    last_fixed: frozenset[int] | None
+    free_first: bool
+    frame_shape: tuple[int, ...]
+    cell_area: float | None
+    config: TrackingConfig
+    where: str
+
+
+def _read_job(
+    store: Store,
+    dataset: str,
+    cfg: TrackingConfig,
+    info: DatasetInfo,
+    start: int,
+    stop: int,
+    first_fixed: set[int] | None = None,
+    last_fixed: set[int] | None = None,
+    free_first: bool = False,
+) -> _Job:
+    """Frames [start, stop) read from the store (pins included), to be solved."""
+    return _Job(
+        store.read_window(dataset, start, stop, extra=["pin"]),
+        (start, stop - 1),
+        None if first_fixed is None else frozenset(first_fixed),
+        None if last_fixed is None else frozenset(last_fixed),
+        free_first,
+        tuple((info.shape or ())[1:]),
+        info.props.get("cell_area"),
+        cfg,
+        f"dataset {dataset!r}, frames {start}-{stop - 1}",
+    )
+
+
+def _solve_job(job: _Job) -> ProgramSolution | None:
+    """What one window chose; None when it holds no candidate at all."""
+    if job.window.segments.empty:
+        log.info("%s: no candidates, nothing to solve", job.where)
+        return None
+    solution = solve_program(_program(job), job.config, job.where)
+    log.debug(
+        "%s: %d segments, %d transitions chosen", job.where, len(solution.segments), len(solution.transitions)
+    )
+    return solution
+
+
+def _program(job: _Job, tighten: bool = True) -> TrackingProblem:
+    return build_program(
+        job.window.segments,
+        job.window.links,
+        job.window.hierarchy,
+        job.config,
+        frames=job.frames,
+        first_fixed=job.first_fixed,
+        last_fixed=job.last_fixed,
+        free_first=job.free_first,
+        frame_shape=job.frame_shape,
+        cell_area=job.cell_area,
+        tighten=tighten,
+    )
+
+
+Totals = tuple[float, float, str]
+"""The windows' summed objective, their largest gap, the solver's name."""
+
+
+def _commit(
+    store: Store, dataset: str, solution: ProgramSolution, frames: tuple[int, int], edges_before: int
+) -> None:
+    """Write the selection of frames [frames) and the transitions leaving frames before ``edges_before``."""
+    chosen = solution.segments
+    store.write_selection(dataset, chosen.id[(chosen.t >= frames[0]) & (chosen.t < frames[1])].tolist())
+    store.write_transitions(dataset, solution.transitions[solution.transitions.source_t < edges_before])
+
+
+def _one_pass(
+    store: Store,
+    dataset: str,
+    plans: tuple[WindowPlan, ...],
+    read: Callable[..., _Job],
+    t_min: int,
+    progress: bool,
+) -> Totals:
+    """Windows one after the other, each anchored on what the one before committed."""
+    anchor: set[int] = set()
+    objective, worst_gap, solver = 0.0, 0.0, "none"
+    for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
+        job = read(
+            plan.start,
+            plan.stop,
+            anchor if plan.anchored else None,
+            None,
+            plan.start == t_min or plan.anchored,
+        )
+        window = _solve_job(job)
+        if window is None:  # no candidates in any frame of the window: nothing to choose
+            anchor = set()
+            continue
+        objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
+        _commit(store, dataset, window, (plan.commit_start, plan.commit_stop), plan.commit_stop - 1)
+        anchor = set(window.segments.id[window.segments.t == plan.commit_stop - 1].tolist())
+    return objective, worst_gap, solver
+
+
+def _two_passes(
+    store: Store,
+    dataset: str,
+    plans: tuple[WindowPlan, ...],
+    read: Callable[..., _Job],
+    overlap_size: int,
+    n_workers: int,
+    progress: bool,
+) -> Totals:
+    """Every other window in parallel processes, then those between, anchored on both sides
+    (``two_passes``); windows are read and written here, solved in the workers."""
+    first, second = two_passes(plans, overlap_size)
+    held: dict[int, set[int]] = {}  # what the first pass committed in the frames the second is anchored on
+    objective, worst_gap, solver = 0.0, 0.0, "none"
+    jobs = (read(b.start, b.stop, None, None, True) for b in first)
+    for block, window in zip(
+        first,
+        map_tasks(_solve_job, jobs, n_workers, "solving first windows", len(first), progress),
+        strict=True,
+    ):
+        if window is None:
+            continue
+        objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
+        _commit(store, dataset, window, (block.commit_start, block.commit_stop), block.commit_stop - 1)
+        for t in (block.commit_start, block.commit_stop - 1):
+            held[t] = set(window.segments.id[window.segments.t == t].tolist())
+    jobs = (
+        read(b.start, b.stop, held.get(b.start, set()), held.get(b.stop - 1, set()) if b.right else None)
+        for b in second
+    )
+    for block, window in zip(
+        second,
+        map_tasks(_solve_job, jobs, n_workers, "solving windows between", len(second), progress),
+        strict=True,
+    ):
+        if window is None:
+            continue
+        objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
+        _commit(store, dataset, window, (block.commit_start, block.commit_stop), block.stop)
+    return objective, worst_gap, solver
 
 
 def window_program(
@@ -137,43 +291,11 @@ def window_program(
     anchor: set[int] | None = None,
     tighten: bool = True,
 ) -> TrackingProblem | None:
-    """The program of one planned window, read from the store (pins included); ``anchor``: the
-    ids the previous window selected in this one's first frame. None when the window holds no
-    candidate at all."""
-    window = store.read_window(dataset, plan.start, plan.stop, extra=["pin"])
-    if window.segments.empty:
-        return None
-    return build_program(
-        window.segments,
-        window.links,
-        window.hierarchy,
-        cfg,
-        frames=(plan.start, plan.stop - 1),
-        first_fixed=anchor if plan.anchored else None,
-        free_first=plan.start == t_min or plan.anchored,  # an anchored window's tracks began before
-        frame_shape=tuple((info.shape or ())[1:]),
-        cell_area=info.props.get("cell_area"),
-        tighten=tighten,
+    """The program of one planned window, read from the store (pins included), as ``solve``
+    builds it; ``anchor``: the ids the previous window selected in this one's first frame. None
+    when the window holds no candidate at all (``bench/bench_solve.py``)."""
+    free_first = plan.start == t_min or plan.anchored  # an anchored window's tracks began before
+    job = _read_job(
+        store, dataset, cfg, info, plan.start, plan.stop, anchor if plan.anchored else None, None, free_first
     )
-
-
-def _solve_window(
-    store: Store,
-    dataset: str,
-    config: Config,
-    plan: WindowPlan,
-    anchor: set[int],
-    info: DatasetInfo,
-    t_min: int,
-) -> ProgramSolution | None:
-    """What one window chose; None when the window holds no candidate at all."""
-    p = window_program(store, dataset, config.tracking, plan, info, t_min, anchor)
-    where = f"dataset {dataset!r}, frames {plan.start}-{plan.stop - 1}"
-    if p is None:
-        log.info("%s: no candidates, nothing to solve", where)
-        return None
-    solution = solve_program(p, config.tracking, where)
-    log.debug(
-        "%s: %d segments, %d transitions chosen", where, len(solution.segments), len(solution.transitions)
-    )
-    return solution
+    return None if job.window.segments.empty else _program(job, tighten)

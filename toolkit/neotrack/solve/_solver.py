@@ -1,90 +1,271 @@
-"""The MIP solver behind the program: HiGHS (CBC where highspy is missing), or Gurobi when installed
-and licensed."""
+"""The MIP solver behind the program: HiGHS (through ``highspy``, the whole matrix passed at once),
+CBC or Gurobi (through python-mip).
+
+``tracking.solver = "auto"`` takes Gurobi when it is installed and licensed, else HiGHS, else CBC.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import logging
 import os
 import sys
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, NoReturn
 
 import mip
+import numpy as np
+import scipy.sparse as sp
 
 from neotrack.config import TrackingConfig
 from neotrack.errors import SolveError
+from neotrack.solve._problem import TrackingProblem
+
+if TYPE_CHECKING:
+    import highspy
 
 log = logging.getLogger(__name__)
 
 
-def new_model(cfg: TrackingConfig) -> mip.Model:
-    """An empty maximisation model of the configured solver (``auto``: Gurobi when installed and
-    licensed, else HiGHS, else CBC)."""
+@dataclasses.dataclass(frozen=True)
+class Optimum:
+    """A solved program: each column's value, the objective, the relative gap to the best bound
+    (0 when the LP relaxation was integral), the solver's name."""
+
+    x: np.ndarray
+    objective: float
+    gap: float
+    solver: str
+
+
+def optimize(
+    p: TrackingProblem, cfg: TrackingConfig, where: str, *, lp_first: bool = True, relax: bool = False
+) -> Optimum:
+    """Solve; raises SolveError naming ``where`` without a solution.
+
+    With ``lp_first`` the LP relaxation is solved first: when it is integral it is the optimum
+    (its bound is its value), and no branch and bound is needed; otherwise the integer program is
+    solved, in what is left of ``time_limit``. ``relax``: the LP relaxation only (benches).
+    """
+    name = solver_name(cfg)
+    if name == "HiGHS":
+        return _highs(p, cfg, where, lp_first, relax)
+    return _python_mip(p, cfg, where, name, lp_first, relax)
+
+
+def solver_name(cfg: TrackingConfig) -> str:
+    """The solver ``cfg.solver`` stands for on this machine: ``Gurobi``, ``HiGHS`` or ``CBC``."""
     if cfg.solver in ("auto", "GUROBI"):
-        try:
-            return _configured(mip.Model(sense=mip.MAXIMIZE, solver_name=mip.GUROBI), cfg)
-        except Exception as exc:  # not installed, not licensed: python-mip raises various kinds
-            if cfg.solver == "GUROBI":
-                raise SolveError(
-                    f"Gurobi was asked for but cannot be used ({exc}): install and "
-                    "license gurobipy, or set tracking.solver = 'HIGHS' or 'CBC'"
-                ) from None
+        problem = _unusable(mip.GUROBI)
+        if problem is None:
+            return "Gurobi"
+        if cfg.solver == "GUROBI":
+            raise SolveError(
+                f"Gurobi was asked for but cannot be used ({problem}): install and "
+                "license gurobipy, or set tracking.solver = 'HIGHS' or 'CBC'"
+            )
     if cfg.solver in ("auto", "HIGHS"):
-        try:
-            return _configured(mip.Model(sense=mip.MAXIMIZE, solver_name=mip.HIGHS), cfg)
-        except Exception as exc:  # highspy missing or its library not loadable
-            if cfg.solver == "HIGHS":
-                raise SolveError(
-                    f"HiGHS was asked for but cannot be used ({exc}): pip install highspy, "
-                    "or set tracking.solver = 'CBC'"
-                ) from None
-            log.debug("HiGHS cannot be used (%s): CBC solves", exc)
-    return _configured(mip.Model(sense=mip.MAXIMIZE, solver_name=mip.CBC), cfg)
+        problem = _highspy_missing()
+        if problem is None:
+            return "HiGHS"
+        if cfg.solver == "HIGHS":
+            raise SolveError(
+                f"HiGHS was asked for but cannot be used ({problem}): pip install highspy, "
+                "or set tracking.solver = 'CBC'"
+            )
+        log.debug("HiGHS cannot be used (%s): CBC solves", problem)
+    return "CBC"
 
 
-def _configured(model: mip.Model, cfg: TrackingConfig) -> mip.Model:
+@functools.cache
+def _unusable(solver: str) -> str | None:
+    """Why python-mip cannot make a model of ``solver`` here (None: it can)."""
+    try:
+        mip.Model(solver_name=solver)
+    except Exception as exc:  # not installed, not licensed: python-mip raises various kinds
+        return str(exc) or type(exc).__name__
+    return None
+
+
+@functools.cache
+def _highspy_missing() -> str | None:
+    try:
+        import highspy  # noqa: F401
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
+def _highs(p: TrackingProblem, cfg: TrackingConfig, where: str, lp_first: bool, relax: bool) -> Optimum:
+    import highspy
+
+    a, row_lo, row_hi = p.matrix()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", float(cfg.solution_gap))
+    h.setOptionValue("time_limit", float(cfg.time_limit))
+    if cfg.n_threads > 0:
+        h.setOptionValue("threads", int(cfg.n_threads))
+    integer = np.full(p.n_cols, int(highspy.HighsVarType.kInteger), dtype=np.int32)
+    continuous = np.zeros(p.n_cols, dtype=np.int32)
+    h.passModel(
+        p.n_cols,
+        a.shape[0],
+        a.nnz,
+        int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMaximize),
+        0.0,
+        p.cost,
+        p.lower,
+        p.upper,
+        np.where(np.isinf(row_lo), -highspy.kHighsInf, row_lo),
+        np.where(np.isinf(row_hi), highspy.kHighsInf, row_hi),
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(float),
+        continuous if (lp_first or relax) else integer,
+    )
+    status = highspy.HighsModelStatus
+    started = time.perf_counter()
+    h.run()
+    if lp_first or relax:
+        lp_status = h.getModelStatus()
+        if lp_status in (status.kInfeasible, status.kUnboundedOrInfeasible) or (
+            relax and lp_status != status.kOptimal
+        ):
+            _no_solution(where, lp_status.name)
+        h.changeColsIntegrality(p.n_cols, np.arange(p.n_cols, dtype=np.int32), integer.astype(np.uint8))
+        start = None
+        if lp_status == status.kOptimal:
+            x = np.asarray(h.getSolution().col_value)
+            bound = h.getInfo().objective_function_value
+            if relax or _integral(x):
+                log.debug("%s: the LP relaxation is integral", where)
+                return Optimum(x if relax else np.round(x), bound, 0.0, "HiGHS")
+            near = _around_fractions(a, x)
+            log.debug(
+                "%s: the LP relaxation is fractional: %d variables around the fractions", where, near.sum()
+            )
+            _time_left(h, cfg, started)
+            start = _round_around(h, p, x, near, bound, cfg.solution_gap)
+            if start is not None and start.gap <= cfg.solution_gap:
+                return start
+            h.changeColsBounds(p.n_cols, np.arange(p.n_cols, dtype=np.int32), p.lower, p.upper)
+        log.debug("%s: branch and bound over the whole program", where)
+        if start is not None:
+            h.setSolution(p.n_cols, np.arange(p.n_cols, dtype=np.int32), start.x)
+        _time_left(h, cfg, started)
+        h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:  # 2: a feasible solution
+        _no_solution(where, h.getModelStatus().name)
+    gap = abs(info.mip_dual_bound - info.objective_function_value) / max(
+        abs(info.objective_function_value), 1e-9
+    )
+    if h.getModelStatus() != status.kOptimal:
+        log.warning("%s: stopped at the time limit with gap %.3g (tracking.time_limit)", where, gap)
+    return Optimum(
+        np.round(np.asarray(h.getSolution().col_value)), info.objective_function_value, gap, "HiGHS"
+    )
+
+
+def _time_left(h: highspy.Highs, cfg: TrackingConfig, started: float) -> None:
+    """``time_limit`` is per window: the next run gets what the earlier ones left (at least 1 s)."""
+    h.setOptionValue("time_limit", max(float(cfg.time_limit) - (time.perf_counter() - started), 1.0))
+
+
+def _around_fractions(a: sp.csr_matrix, x: np.ndarray) -> np.ndarray:
+    """Columns that share a constraint with a fractional column of ``x`` (themselves included)."""
+    fractional = np.abs(x - np.round(x)) > 1e-6
+    rows = np.unique(a.tocsc()[:, np.flatnonzero(fractional)].indices)
+    near = fractional.copy()
+    near[a[rows].indices] = True
+    return near
+
+
+def _round_around(
+    h: highspy.Highs, p: TrackingProblem, x: np.ndarray, near: np.ndarray, bound: float, gap: float
+) -> Optimum | None:
+    """The integer program with every column away from the LP's fractions held at its LP value:
+    a small program, solved at once. Its optimum is feasible for the whole program, and the LP
+    objective ``bound`` bounds the whole program's optimum, so the gap it reports is proven. None
+    when holding those columns leaves no solution."""
+    import highspy
+
+    held_lo = np.where(near, p.lower, np.round(x))
+    held_hi = np.where(near, p.upper, np.round(x))
+    h.changeColsBounds(p.n_cols, np.arange(p.n_cols, dtype=np.int32), held_lo, held_hi)
+    h.setOptionValue("mip_rel_gap", float(gap) / 2)
+    h.run()
+    h.setOptionValue("mip_rel_gap", float(gap))
+    info = h.getInfo()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or info.primal_solution_status != 2:
+        return None
+    objective = info.objective_function_value
+    proven = max(bound - objective, 0.0) / max(abs(objective), 1e-9)
+    return Optimum(np.round(np.asarray(h.getSolution().col_value)), objective, proven, "HiGHS")
+
+
+def _python_mip(
+    p: TrackingProblem, cfg: TrackingConfig, where: str, name: str, lp_first: bool, relax: bool
+) -> Optimum:
+    """CBC or Gurobi: python-mip takes the program column by column and row by row."""
+    model = mip.Model(sense=mip.MAXIMIZE, solver_name=mip.GUROBI if name == "Gurobi" else mip.CBC)
     model.verbose = 0
     model.max_mip_gap = cfg.solution_gap
-    # -1 lets the solver choose: CBC reads it so, HiGHS wants 0
-    is_highs = model.solver_name.upper() == mip.HIGHS.upper()
-    model.threads = max(cfg.n_threads, 0) if is_highs else cfg.n_threads
-    return model
-
-
-def optimize(model: mip.Model, cfg: TrackingConfig, where: str) -> tuple[float, float]:
-    """Solve; returns (objective, relative gap). Raises SolveError without a solution.
-
-    The LP relaxation is solved first: when it is integral it is the optimum (its bound is its
-    value), and no branch and bound is needed; otherwise the integer program is solved, in what is
-    left of ``time_limit``.
-    """
+    model.threads = cfg.n_threads
+    x = [
+        model.add_var(lb=lo, ub=hi, obj=c, var_type=mip.BINARY)
+        for lo, hi, c in zip(p.lower.tolist(), p.upper.tolist(), p.cost.tolist(), strict=True)
+    ]
+    a, row_lo, row_hi = p.matrix()
+    for r in range(a.shape[0]):
+        lo, hi = a.indptr[r], a.indptr[r + 1]
+        expr = mip.xsum(
+            c * x[j] for j, c in zip(a.indices[lo:hi].tolist(), a.data[lo:hi].tolist(), strict=True)
+        )
+        if row_lo[r] == row_hi[r]:
+            model += expr == float(row_hi[r])
+        else:
+            if np.isfinite(row_hi[r]):
+                model += expr <= float(row_hi[r])
+            if np.isfinite(row_lo[r]):
+                model += expr >= float(row_lo[r])
     started = time.perf_counter()
-    with _quiet(model):  # CBC's LP solver prints its log whatever the model's verbosity
-        status = model.optimize(max_seconds=cfg.time_limit, relax=True)
-    if status == mip.OptimizationStatus.OPTIMAL and _integral(model):
-        log.debug("%s: the LP relaxation is integral", where)
-        return float(model.objective_value), 0.0
-    if status != mip.OptimizationStatus.INFEASIBLE:  # no relaxed solution: no integer one either
+    if lp_first or relax:
+        with _quiet(model):  # CBC's LP solver prints its log whatever the model's verbosity
+            status = model.optimize(max_seconds=cfg.time_limit, relax=True)
+        values = np.array([np.nan if v.x is None else v.x for v in x], dtype=float)
+        if status == mip.OptimizationStatus.OPTIMAL and (relax or _integral(values)):
+            return Optimum(values if relax else np.round(values), float(model.objective_value), 0.0, name)
+        if status == mip.OptimizationStatus.INFEASIBLE or relax:  # no relaxed solution: no integer one
+            _no_solution(where, status.name)
         log.debug("%s: the LP relaxation is fractional: branch and bound", where)
-        left = max(cfg.time_limit - (time.perf_counter() - started), 1.0)
+    left = max(cfg.time_limit - (time.perf_counter() - started), 1.0)
+    with _quiet(model):
         status = model.optimize(max_seconds=left)
     if status not in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
-        raise SolveError(
-            f"{where}: the solver found no solution (status {status.name}); "
-            "check pinned segments and links for contradictions"
-        )
+        _no_solution(where, status.name)
     objective, bound = float(model.objective_value), float(model.objective_bound)
     gap = abs(bound - objective) / max(abs(objective), 1e-9)
     if status == mip.OptimizationStatus.FEASIBLE:
         log.warning("%s: stopped at the time limit with gap %.3g (tracking.time_limit)", where, gap)
-    return objective, gap
+    return Optimum(np.round(np.array([v.x for v in x], dtype=float)), objective, gap, name)
 
 
-def _integral(model: mip.Model, tolerance: float = 1e-6) -> bool:
-    """Whether every variable of the last solution is within ``tolerance`` of an integer."""
-    values = [v.x for v in model.vars]
-    return all(x is not None and abs(x - round(x)) <= tolerance for x in values)
+def _no_solution(where: str, status: str) -> NoReturn:
+    raise SolveError(
+        f"{where}: the solver found no solution (status {status}); "
+        "check pinned segments and links for contradictions"
+    )
+
+
+def _integral(x: np.ndarray, tolerance: float = 1e-6) -> bool:
+    """Whether every value is within ``tolerance`` of an integer."""
+    return bool(np.all(np.abs(x - np.round(x)) <= tolerance))
 
 
 @contextlib.contextmanager

@@ -95,6 +95,11 @@ class Candidates(Catalogue):
             return 0, -1, 0
         return int(row["t_min"]), int(row["t_max"]), int(row["n"])
 
+    def frame_counts(self, dataset: str) -> pd.Series:
+        """Candidates per frame (index: t; frames without any are left out)."""
+        rows = self._run(cy.FRAME_COUNTS, dataset=dataset)
+        return pd.Series([int(r["n"]) for r in rows], index=[int(r["t"]) for r in rows], dtype="int64")
+
     def segment_properties(self, dataset: str) -> set[str]:
         """The property keys the dataset's segments carry (those of one of them)."""
         rows = self._run(cy.SEGMENT_KEYS, dataset=dataset)

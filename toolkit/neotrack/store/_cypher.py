@@ -171,6 +171,11 @@ MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0
 RETURN min(s.t) AS t_min, max(s.t) AS t_max, count(s) AS n
 """
 
+FRAME_COUNTS = f"""
+MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0
+RETURN s.t AS t, count(s) AS n ORDER BY t
+"""
+
 # --- per-step replacement ------------------------------------------------------------------
 DELETE_LINKS_BATCH = (
     _FENCE
