@@ -222,6 +222,8 @@ def test_two_passes_commit_every_frame_once_anchored_on_the_first_pass() -> None
         committed = [t for b in blocks for t in range(b.commit_start, b.commit_stop)]
         assert committed == list(range(n_plans_end + 1))
         assert blocks[0] in first and not any(b.left or b.right for b in first)
+        # the first pass looks back as far as it looks ahead, within the movie
+        assert all(b.start == max(b.commit_start - overlap, 0) for b in first)
         ends = {t for b in first for t in (b.commit_start, b.commit_stop - 1)}
         for b in second:  # anchored on frames the first pass committed, just outside the block
             assert b.left and b.start == b.commit_start - 1 and b.start in ends

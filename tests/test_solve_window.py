@@ -136,3 +136,25 @@ def test_the_command_line_solves_a_range_again(store: Store, solved: str) -> Non
     assert bad.exit_code == 2 and "--frames" in bad.output and "START:STOP" in bad.output
     outside = CliRunner().invoke(main, ["solve", "--dataset", solved, "--frames", "4:99", "--uri", store.uri])
     assert outside.exit_code == 1 and "are not a range of dataset" in outside.output
+
+
+def test_two_passes_honour_a_link_pinned_into_a_window_of_the_first_pass(store: Store, solved: str) -> None:
+    # windows of 4 frames: the first pass commits frames 0-2, 5-6 and 9-11, the second 3-4 and 7-8
+    config = Config()
+    config.tracking.window_size, config.data.n_workers = 4, 2
+    selected, _ = store.read_solution(solved)
+    window = store.read_window(solved, 4, 6)
+    into = window.links[(window.links.source // 10**9 == 4) & ~window.links.target.isin(selected.id)]
+    pinned = into.iloc[:1][["source", "target"]]  # into a segment the solution left out
+    store.pin_links(solved, pinned, True)
+    result = solve(solved, config, store)
+    assert result.n_windows == 5
+    assert_valid(store, solved)
+    _, nxt = store.read_solution(solved)
+    assert set(zip(nxt.source, nxt.target, strict=True)) >= set(
+        zip(pinned.source, pinned.target, strict=True)
+    )
+    # and the two passes choose what one window after the other chooses, or nearly
+    config.data.n_workers = 1
+    one = solve(solved, config, store)
+    assert abs(one.objective - result.objective) <= 0.02 * abs(one.objective)

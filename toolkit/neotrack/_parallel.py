@@ -95,8 +95,12 @@ def map_tasks(
         with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
             pending = iter(tasks)
             queue: list[Future[R]] = [pool.submit(func, task) for task in islice(pending, 2 * n_workers)]
-            while queue:
-                result = queue.pop(0).result()  # in order; re-raises the worker's error here
-                queue.extend(pool.submit(func, task) for task in islice(pending, 1))
-                yield result
-                bar.update()
+            try:
+                while queue:
+                    result = queue.pop(0).result()  # in order; re-raises the worker's error here
+                    queue.extend(pool.submit(func, task) for task in islice(pending, 1))
+                    yield result
+                    bar.update()
+            finally:  # an error (or the caller stopping): what has not started does not start
+                for future in queue:
+                    future.cancel()

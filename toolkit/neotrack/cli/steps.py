@@ -42,6 +42,7 @@ def link(dataset: str, config: Config, overwrite: bool, uri: str | None) -> None
     "(after a pin); STOP is excluded.",
 )
 @config_option
+@workers_option
 @uri_option
 @one_line_errors
 def solve(dataset: str, frames: str | None, config: Config, uri: str | None) -> None:

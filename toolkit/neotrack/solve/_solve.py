@@ -202,12 +202,12 @@ Totals = tuple[float, float, str]
 
 
 def _commit(
-    store: Store, dataset: str, solution: ProgramSolution, frames: tuple[int, int], edges_before: int
+    store: Store, dataset: str, solution: ProgramSolution, frames: tuple[int, int], sources: tuple[int, int]
 ) -> None:
-    """Write the selection of frames [frames) and the transitions leaving frames before ``edges_before``."""
-    chosen = solution.segments
+    """Write the selection of frames [frames) and the transitions leaving frames [sources)."""
+    chosen, edges = solution.segments, solution.transitions
     store.write_selection(dataset, chosen.id[(chosen.t >= frames[0]) & (chosen.t < frames[1])].tolist())
-    store.write_transitions(dataset, solution.transitions[solution.transitions.source_t < edges_before])
+    store.write_transitions(dataset, edges[(edges.source_t >= sources[0]) & (edges.source_t < sources[1])])
 
 
 def _one_pass(
@@ -234,7 +234,8 @@ def _one_pass(
             anchor = set()
             continue
         objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
-        _commit(store, dataset, window, (plan.commit_start, plan.commit_stop), plan.commit_stop - 1)
+        commit = (plan.commit_start, plan.commit_stop)
+        _commit(store, dataset, window, commit, (plan.start, plan.commit_stop - 1))
         anchor = set(window.segments.id[window.segments.t == plan.commit_stop - 1].tolist())
     return objective, worst_gap, solver
 
@@ -253,6 +254,8 @@ def _two_passes(
     first, second = two_passes(plans, overlap_size)
     held: dict[int, set[int]] = {}  # what the first pass committed in the frames the second is anchored on
     objective, worst_gap, solver = 0.0, 0.0, "none"
+    # a first-pass window's first frame is the movie's, or one it only looks back at: tracks there
+    # began before, so appearing is free, as in an anchored window's first frame
     jobs = (read(b.start, b.stop, None, None, True) for b in first)
     for block, window in zip(
         first,
@@ -262,7 +265,8 @@ def _two_passes(
         if window is None:
             continue
         objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
-        _commit(store, dataset, window, (block.commit_start, block.commit_stop), block.commit_stop - 1)
+        commit = (block.commit_start, block.commit_stop)
+        _commit(store, dataset, window, commit, (block.commit_start, block.commit_stop - 1))
         for t in (block.commit_start, block.commit_stop - 1):
             held[t] = set(window.segments.id[window.segments.t == t].tolist())
     jobs = (
@@ -277,7 +281,7 @@ def _two_passes(
         if window is None:
             continue
         objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
-        _commit(store, dataset, window, (block.commit_start, block.commit_stop), block.stop)
+        _commit(store, dataset, window, (block.commit_start, block.commit_stop), (block.start, block.stop))
     return objective, worst_gap, solver
 
 

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_AROUND = 0.25
+"""The share of the columns around an LP's fractions up to which a small integer program around
+them is tried before branch and bound over the whole window (tracking LPs are fractional in a few
+places; when the fractions are everywhere, branch and bound is the faster way)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Optimum:
@@ -142,18 +147,21 @@ def _highs(p: TrackingProblem, cfg: TrackingConfig, where: str, lp_first: bool, 
         if lp_status == status.kOptimal:
             x = np.asarray(h.getSolution().col_value)
             bound = h.getInfo().objective_function_value
-            if relax or _integral(x):
+            if relax:
+                return Optimum(x, bound, 0.0, "HiGHS")
+            if _integral(x):
                 log.debug("%s: the LP relaxation is integral", where)
-                return Optimum(x if relax else np.round(x), bound, 0.0, "HiGHS")
+                return Optimum(np.round(x), bound, 0.0, "HiGHS")
             near = _around_fractions(a, x)
             log.debug(
                 "%s: the LP relaxation is fractional: %d variables around the fractions", where, near.sum()
             )
-            _time_left(h, cfg, started)
-            start = _round_around(h, p, x, near, bound, cfg.solution_gap)
-            if start is not None and start.gap <= cfg.solution_gap:
-                return start
-            h.changeColsBounds(p.n_cols, np.arange(p.n_cols, dtype=np.int32), p.lower, p.upper)
+            if near.mean() <= MAX_AROUND:  # else the small program would be most of the whole one
+                _time_left(h, cfg, started)
+                start = _round_around(h, p, x, near, bound, cfg.solution_gap)
+                if start is not None and start.gap <= cfg.solution_gap:
+                    return start
+                h.changeColsBounds(p.n_cols, np.arange(p.n_cols, dtype=np.int32), p.lower, p.upper)
         log.debug("%s: branch and bound over the whole program", where)
         if start is not None:
             h.setSolution(p.n_cols, np.arange(p.n_cols, dtype=np.int32), start.x)
@@ -190,11 +198,9 @@ def _round_around(
     h: highspy.Highs, p: TrackingProblem, x: np.ndarray, near: np.ndarray, bound: float, gap: float
 ) -> Optimum | None:
     """The integer program with every column away from the LP's fractions held at its LP value:
-    a small program, solved at once. Its optimum is feasible for the whole program, and the LP
+    a small program, solved at once. Its solution is feasible for the whole program, and the LP
     objective ``bound`` bounds the whole program's optimum, so the gap it reports is proven. None
-    when holding those columns leaves no solution."""
-    import highspy
-
+    when holding those columns leaves no solution (or none was found in the time left)."""
     held_lo = np.where(near, p.lower, np.round(x))
     held_hi = np.where(near, p.upper, np.round(x))
     h.changeColsBounds(p.n_cols, np.arange(p.n_cols, dtype=np.int32), held_lo, held_hi)
@@ -202,7 +208,7 @@ def _round_around(
     h.run()
     h.setOptionValue("mip_rel_gap", float(gap))
     info = h.getInfo()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or info.primal_solution_status != 2:
+    if info.primal_solution_status != 2:  # none found (held columns that leave none, or no time)
         return None
     objective = info.objective_function_value
     proven = max(bound - objective, 0.0) / max(abs(objective), 1e-9)
@@ -257,6 +263,11 @@ def _python_mip(
 
 
 def _no_solution(where: str, status: str) -> NoReturn:
+    if "time" in status.lower():
+        raise SolveError(
+            f"{where}: the solver found no solution within tracking.time_limit (status {status}): "
+            "raise time_limit, or make windows smaller (tracking.window_candidates)"
+        )
     raise SolveError(
         f"{where}: the solver found no solution (status {status}); "
         "check pinned segments and links for contradictions"

@@ -42,15 +42,18 @@ class BlockPlan:
 def two_passes(plans: tuple[WindowPlan, ...], overlap_size: int) -> tuple[list[BlockPlan], list[BlockPlan]]:
     """The windows of ``plans`` solved in two passes, each pass's windows independent of one another
     (ultrack solves in two batches alike). Their committed frames are the blocks: the first pass
-    solves every other block on its own, looking ``overlap_size`` frames ahead; the second solves
-    each block between, anchored on the frame before it and the frame after it, which the first
-    pass committed. Transitions leaving a block's last frame are the second pass's."""
-    end = plans[-1].stop
+    solves every other block on its own, looking ``overlap_size`` frames behind and ahead (so the
+    frames it commits are chosen in context, and pinned links into them are seen); the second
+    solves each block between, anchored on the frame before it and the frame after it, which the
+    first pass committed. Transitions leaving a block's last frame are the second pass's."""
+    begin, end = plans[0].start, plans[-1].stop
     first, second = [], []
     for j, plan in enumerate(plans):
         a, b = plan.commit_start, plan.commit_stop
         if j % 2 == 0:
-            first.append(BlockPlan(a, min(b + overlap_size, end), a, b, False, False))
+            first.append(
+                BlockPlan(max(a - overlap_size, begin), min(b + overlap_size, end), a, b, False, False)
+            )
         else:
             right = j + 1 < len(plans)
             second.append(BlockPlan(a - 1, b + 1 if right else b, a, b, True, right))
