@@ -223,8 +223,18 @@ def solve_child(dataset: str) -> None:
         started = time.perf_counter()
         result = solve(dataset, Config(), store)
         seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    print(json.dumps({"seconds": seconds, "windows": result.n_windows, "peak_mb": peak_mb}))
+    print(json.dumps({"seconds": seconds, "windows": result.n_windows, "peak_mb": peak_memory_mb()}))
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. Linux's VmHWM starts afresh at exec; ru_maxrss would
+    also count the parent's memory at fork, which a child keeps across exec."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux, bytes on macOS
 
 
 def time_solve_window(dataset: str, start: int, stop: int) -> None:

@@ -69,7 +69,8 @@ def solve_window(
                 raise InputError(
                     f"dataset {dataset!r} is not solved: run `neotrack solve` before solving a window"
                 )
-            t_min, t_max, _ = s.time_range(dataset)
+            # the frames are the movie's (its shape; no scan of the dataset); else what is stored
+            t_min, t_max = (0, info.shape[0] - 1) if info.shape else s.time_range(dataset)[:2]
             if not t_min <= start < stop <= t_max + 1:
                 raise InputError(
                     f"frames [{start}, {stop}) are not a range of dataset {dataset!r}, whose frames "

@@ -135,7 +135,10 @@ def _highs(p: TrackingProblem, cfg: TrackingConfig, where: str, lp_first: bool, 
     )
     status = highspy.HighsModelStatus
     started = time.perf_counter()
+    if lp_first or relax:  # HiGHS's presolve costs these LPs more than it saves (about a third)
+        h.setOptionValue("presolve", "off")
     h.run()
+    h.setOptionValue("presolve", "choose")
     if lp_first or relax:
         lp_status = h.getModelStatus()
         if lp_status in (status.kInfeasible, status.kUnboundedOrInfeasible) or (

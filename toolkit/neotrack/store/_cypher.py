@@ -235,7 +235,8 @@ DELETE r
 """
 )
 MAX_TRACK_ID = f"""
-MATCH (s:{S} {{dataset: $dataset}}) WHERE s.selected RETURN coalesce(max(s.track_id), 0) AS n
+MATCH (s:{S} {{dataset: $dataset}}) WHERE s.track_id IS NOT NULL
+RETURN s.track_id AS n ORDER BY s.track_id DESC LIMIT 1
 """
 READ_DESCENDANTS = f"""
 UNWIND $id AS id

@@ -126,8 +126,10 @@ class Solutions(Candidates):
             ses.execute_write(work)
 
     def max_track_id(self, dataset: str) -> int:
-        """The largest track id of the dataset's solution (0 without one)."""
-        return int(self._run(cy.MAX_TRACK_ID, dataset=dataset)[0]["n"])
+        """The largest track id of the dataset's solution (0 without one); read from the track
+        index, not by scanning the dataset."""
+        rows = self._run(cy.MAX_TRACK_ID, dataset=dataset)
+        return int(rows[0]["n"]) if rows else 0
 
     def read_descendants(self, dataset: str, ids: Sequence[int]) -> pd.DataFrame:
         """Every selected segment that follows ``ids`` through NEXT transitions, with its ``parent``
