@@ -277,7 +277,7 @@ class TrackingConfig(_Section):
     solver: Literal["auto", "HIGHS", "CBC", "GUROBI"] = "auto"
     """``auto``: Gurobi when installed and licensed, else HiGHS (else CBC, when highspy cannot be
     loaded). On HeLa/01's windows HiGHS is 2.1-2.3x faster than CBC
-    (``bench/bench_solve.py --solver CBC``); both are free."""
+    (``bench/bench_solve.py windows --solver CBC``); both are free."""
     appear_weight: float = -0.1
     """Reward (negative: cost) of a track starting, except in the first frame (and, with
     ``image_border_size``, less near the edge). Cells do not arise from nothing: inside the field a
