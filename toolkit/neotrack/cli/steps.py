@@ -69,14 +69,15 @@ def solve(dataset: str, frames: str | None, config: Config, uri: str | None) -> 
 
 
 def _range(frames: str) -> tuple[int, int]:
-    """``START:STOP`` as two integers, or one line naming the option."""
-    parts = frames.split(":")
+    """``START:STOP`` as two frame numbers, or one line naming the option."""
+    from neotrack.io._crop import parse_span
+
     try:
-        start, stop = (int(v) for v in parts)
-    except ValueError:
-        raise click.BadParameter(
-            f"{frames!r}: expected START:STOP, two frame numbers", param_hint="--frames"
-        ) from None
+        start, stop = parse_span(frames)
+    except ValueError as exc:
+        raise click.BadParameter(f"{frames!r}: {exc}", param_hint="--frames") from None
+    if start is None or stop is None:
+        raise click.BadParameter(f"{frames!r}: expected START:STOP, both given", param_hint="--frames")
     return start, stop
 
 

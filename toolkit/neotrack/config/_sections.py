@@ -318,7 +318,7 @@ class TrackingConfig(_Section):
     """The candidates one window may hold when ``window_size`` is not set (counted frame by frame,
     so a crowded end of a movie gets shorter windows): the solver's time grows faster than the
     window, so bounded windows keep long movies at a bounded cost and memory per frame. Larger
-    budgets did not track better: HeLa/01 TRA 0.9523 at 3,000, 0.9505 at 10,000, 0.9503 at 30,000
+    budgets did not track better: HeLa/01 TRA 0.9539 at 3,000, 0.9504 at 10,000, 0.9498 at 30,000
     (at the same 0.1 % gap a larger window leaves more room from its optimum)."""
     overlap_size: int = Field(default=1, ge=1)
     """Frames a window looks ahead beyond what it commits (at least 1: a cell first seen in a

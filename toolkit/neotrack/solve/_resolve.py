@@ -18,7 +18,8 @@ import pandas as pd
 
 from neotrack.config import Config
 from neotrack.errors import InputError
-from neotrack.solve._program import build_program, solve_program
+from neotrack.solve._job import read_job
+from neotrack.solve._program import solve_program
 from neotrack.solve._tracks import COLUMNS, assign_tracks, retrack_descendants
 from neotrack.store import DatasetInfo, Store, opened
 
@@ -103,25 +104,13 @@ def _solve_range(
 ) -> WindowResult:
     t_min, t_max = frames
     lo, hi = max(start - 1, t_min), min(stop, t_max)  # the anchors' frames, when they exist
-    window = store.read_window(dataset, lo, hi + 1, extra=["pin"])
     old, old_next = store.read_solution(dataset, lo, hi + 1)
     fixed = old[old.t == lo] if lo < start else None  # the left anchor keeps its ids too
     right = set(old.id[old.t == hi]) if hi >= stop else None
-    cfg = config.tracking
-    program = build_program(
-        window.segments,
-        window.links,
-        window.hierarchy,
-        cfg,
-        frames=(lo, hi),
-        first_fixed=None if fixed is None else fixed.id,
-        last_fixed=right,
-        free_first=lo == t_min,
-        frame_shape=tuple((info.shape or ())[1:]),
-        cell_area=info.props.get("cell_area"),
-    )
+    first_fixed = None if fixed is None else fixed.id
+    job = read_job(store, dataset, config.tracking, info, lo, hi + 1, first_fixed, right, lo == t_min)
     where = f"dataset {dataset!r}, frames {start}-{stop - 1} (anchored)"
-    solution = solve_program(program, cfg, where)
+    solution = solve_program(job.program(), config.tracking, where)
     chosen = solution.segments
     inside = chosen[(chosen.t >= start) & (chosen.t < stop)]
     edges = solution.transitions[solution.transitions.source_t < stop]  # into frame stop, not beyond

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -14,11 +14,11 @@ from tqdm.auto import tqdm
 from neotrack._parallel import map_tasks
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
-from neotrack.solve._problem import TrackingProblem
-from neotrack.solve._program import ProgramSolution, build_program, solve_program
+from neotrack.solve._job import WindowJob, read_job, read_planned, solve_job
+from neotrack.solve._program import ProgramSolution
 from neotrack.solve._tracks import assign_tracks
-from neotrack.solve._windows import WindowPlan, budget_sizes, plan_windows, two_passes
-from neotrack.store import DatasetInfo, Stage, Store, Window, opened
+from neotrack.solve._windows import BlockPlan, WindowPlan, budget_sizes, plan_windows, two_passes
+from neotrack.store import Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +63,20 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             )
         cfg = config.tracking
         counts = store.frame_counts(dataset)
-        t_min = int(counts.index.min()) if len(counts) else 0
         plans = solve_plans(cfg, counts)
         if cfg.size_weighted and cfg.size_cap is not None and not info.props.get("cell_area"):
             log.info("dataset %r has no measured cell area: size weighting is not capped", dataset)
         started = time.perf_counter()
         store.begin_stage(dataset, Stage.SOLVE, config=config.model_dump_json(include={"tracking"}))
-        read = functools.partial(_read_job, store, dataset, cfg, info)
         if config.data.n_workers > 1 and len(plans) >= 3:
+            read = functools.partial(read_job, store, dataset, cfg, info)
             totals = _two_passes(
                 store, dataset, plans, read, cfg.overlap_size, config.data.n_workers, progress
             )
         else:
-            totals = _one_pass(store, dataset, plans, read, t_min, progress)
-        objective, worst_gap, solver = totals
+            read = functools.partial(read_planned, store, dataset, cfg, info)
+            totals = _one_pass(store, dataset, plans, read, progress)
+        objective, worst_gap, solver = totals.objective, totals.gap, totals.solver
         selected, transitions = store.read_solution(dataset)
         tracks = assign_tracks(selected, transitions)
         store.write_tracks(dataset, tracks)
@@ -129,76 +129,18 @@ def solve_plans(cfg: TrackingConfig, counts: pd.Series) -> tuple[WindowPlan, ...
     return plans
 
 
-@dataclasses.dataclass(frozen=True)
-class _Job:
-    """One window's tables and how its program is built: all a worker process needs."""
+@dataclasses.dataclass
+class _Totals:
+    """The windows' summed objective, their largest gap, the solver's name."""
 
-    window: Window
-    frames: tuple[int, int]
-    first_fixed: frozenset[int] | None
-    last_fixed: frozenset[int] | None
-    free_first: bool
-    frame_shape: tuple[int, ...]
-    cell_area: float | None
-    config: TrackingConfig
-    where: str
+    objective: float = 0.0
+    gap: float = 0.0
+    solver: str = "none"
 
-
-def _read_job(
-    store: Store,
-    dataset: str,
-    cfg: TrackingConfig,
-    info: DatasetInfo,
-    start: int,
-    stop: int,
-    first_fixed: set[int] | None = None,
-    last_fixed: set[int] | None = None,
-    free_first: bool = False,
-) -> _Job:
-    """Frames [start, stop) read from the store (pins included), to be solved."""
-    return _Job(
-        store.read_window(dataset, start, stop, extra=["pin"]),
-        (start, stop - 1),
-        None if first_fixed is None else frozenset(first_fixed),
-        None if last_fixed is None else frozenset(last_fixed),
-        free_first,
-        tuple((info.shape or ())[1:]),
-        info.props.get("cell_area"),
-        cfg,
-        f"dataset {dataset!r}, frames {start}-{stop - 1}",
-    )
-
-
-def _solve_job(job: _Job) -> ProgramSolution | None:
-    """What one window chose; None when it holds no candidate at all."""
-    if job.window.segments.empty:
-        log.info("%s: no candidates, nothing to solve", job.where)
-        return None
-    solution = solve_program(_program(job), job.config, job.where)
-    log.debug(
-        "%s: %d segments, %d transitions chosen", job.where, len(solution.segments), len(solution.transitions)
-    )
-    return solution
-
-
-def _program(job: _Job, tighten: bool = True) -> TrackingProblem:
-    return build_program(
-        job.window.segments,
-        job.window.links,
-        job.window.hierarchy,
-        job.config,
-        frames=job.frames,
-        first_fixed=job.first_fixed,
-        last_fixed=job.last_fixed,
-        free_first=job.free_first,
-        frame_shape=job.frame_shape,
-        cell_area=job.cell_area,
-        tighten=tighten,
-    )
-
-
-Totals = tuple[float, float, str]
-"""The windows' summed objective, their largest gap, the solver's name."""
+    def add(self, window: ProgramSolution) -> None:
+        self.objective += window.objective
+        self.gap = max(self.gap, window.gap)
+        self.solver = window.solver
 
 
 def _commit(
@@ -214,92 +156,76 @@ def _one_pass(
     store: Store,
     dataset: str,
     plans: tuple[WindowPlan, ...],
-    read: Callable[..., _Job],
-    t_min: int,
+    read: Callable[..., WindowJob],
     progress: bool,
-) -> Totals:
+) -> _Totals:
     """Windows one after the other, each anchored on what the one before committed."""
     anchor: set[int] = set()
-    objective, worst_gap, solver = 0.0, 0.0, "none"
+    totals = _Totals()
     for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
-        job = read(
-            plan.start,
-            plan.stop,
-            anchor if plan.anchored else None,
-            None,
-            plan.start == t_min or plan.anchored,
-        )
-        window = _solve_job(job)
+        window = solve_job(read(plan, plans[0].start, anchor))  # plans[0] starts at the first frame
         if window is None:  # no candidates in any frame of the window: nothing to choose
             anchor = set()
             continue
-        objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
+        totals.add(window)
         commit = (plan.commit_start, plan.commit_stop)
         _commit(store, dataset, window, commit, (plan.start, plan.commit_stop - 1))
         anchor = set(window.segments.id[window.segments.t == plan.commit_stop - 1].tolist())
-    return objective, worst_gap, solver
+    return totals
 
 
 def _two_passes(
     store: Store,
     dataset: str,
     plans: tuple[WindowPlan, ...],
-    read: Callable[..., _Job],
+    read: Callable[..., WindowJob],
     overlap_size: int,
     n_workers: int,
     progress: bool,
-) -> Totals:
+) -> _Totals:
     """Every other window in parallel processes, then those between, anchored on both sides
     (``two_passes``); windows are read and written here, solved in the workers."""
     first, second = two_passes(plans, overlap_size)
-    held: dict[int, set[int]] = {}  # what the first pass committed in the frames the second is anchored on
-    objective, worst_gap, solver = 0.0, 0.0, "none"
+    totals = _Totals()
     # a first-pass window's first frame is the movie's, or one it only looks back at: tracks there
     # began before, so appearing is free, as in an anchored window's first frame
     jobs = (read(b.start, b.stop, None, None, True) for b in first)
-    for block, window in zip(
-        first,
-        map_tasks(_solve_job, jobs, n_workers, "solving first windows", len(first), progress),
-        strict=True,
-    ):
-        if window is None:
-            continue
-        objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
-        commit = (block.commit_start, block.commit_stop)
-        _commit(store, dataset, window, commit, (block.commit_start, block.commit_stop - 1))
-        for t in (block.commit_start, block.commit_stop - 1):
-            held[t] = set(window.segments.id[window.segments.t == t].tolist())
+    chosen = _pass(store, dataset, first, jobs, n_workers, "solving first windows", progress, totals)
+    held = {  # what the first pass committed in the frames the second is anchored on
+        t: set(window.segments.id[window.segments.t == t].tolist())
+        for block, window in zip(first, chosen, strict=True)
+        if window is not None
+        for t in (block.commit_start, block.commit_stop - 1)
+    }
     jobs = (
         read(b.start, b.stop, held.get(b.start, set()), held.get(b.stop - 1, set()) if b.right else None)
         for b in second
     )
-    for block, window in zip(
-        second,
-        map_tasks(_solve_job, jobs, n_workers, "solving windows between", len(second), progress),
-        strict=True,
-    ):
-        if window is None:
-            continue
-        objective, worst_gap, solver = objective + window.objective, max(worst_gap, window.gap), window.solver
-        _commit(store, dataset, window, (block.commit_start, block.commit_stop), (block.start, block.stop))
-    return objective, worst_gap, solver
+    _pass(store, dataset, second, jobs, n_workers, "solving windows between", progress, totals)
+    return totals
 
 
-def window_program(
+def _pass(
     store: Store,
     dataset: str,
-    cfg: TrackingConfig,
-    plan: WindowPlan,
-    info: DatasetInfo,
-    t_min: int,
-    anchor: set[int] | None = None,
-    tighten: bool = True,
-) -> TrackingProblem | None:
-    """The program of one planned window, read from the store (pins included), as ``solve``
-    builds it; ``anchor``: the ids the previous window selected in this one's first frame. None
-    when the window holds no candidate at all (``bench/bench_solve.py``)."""
-    free_first = plan.start == t_min or plan.anchored  # an anchored window's tracks began before
-    job = _read_job(
-        store, dataset, cfg, info, plan.start, plan.stop, anchor if plan.anchored else None, None, free_first
-    )
-    return None if job.window.segments.empty else _program(job, tighten)
+    blocks: list[BlockPlan],
+    jobs: Iterator[WindowJob],
+    n_workers: int,
+    desc: str,
+    progress: bool,
+    totals: _Totals,
+) -> list[ProgramSolution | None]:
+    """Solve one pass's windows in worker processes and commit each: its own frames, and the
+    transitions leaving them (but for its last frame when it is unanchored there: those are the
+    next window's, which is anchored on it)."""
+    chosen = []
+    for block, window in zip(
+        blocks, map_tasks(solve_job, jobs, n_workers, desc, len(blocks), progress), strict=True
+    ):
+        chosen.append(window)
+        if window is None:
+            continue
+        totals.add(window)
+        sources = (block.start, block.stop) if block.left else (block.commit_start, block.commit_stop - 1)
+        _commit(store, dataset, window, (block.commit_start, block.commit_stop), sources)
+    return chosen
