@@ -11,14 +11,16 @@ Run one of (each uses the local Neo4j, started if needed):
       A generated scene (about 100 cells per frame) of each length, segmented and linked once
       (kept as dataset ``bench-scene-<frames>``), then solved with default settings in a process of
       its own: solve seconds per frame and that process's peak memory.
-  python bench/bench_solve.py window [--dataset bench-scene-1000] [--range 500:510]
-      ``solve_window`` on those frames of the solved dataset, three times, after pinning out one
-      selected segment in the middle: Neo4j reads, the program, the one-transaction write.
+  python bench/bench_solve.py window [--dataset bench-scene-1000] [--range 500:510] [--pins 3]
+      ``solve_window`` on those frames of the solved dataset as corrections go: a selected segment
+      of the middle frame pinned out and the range solved again, the pin taken back and solved
+      again, for ``--pins`` segments in turn (Neo4j reads, the program, the one-transaction write).
   python bench/bench_solve.py end-to-end [--sequence ../shared/data/Fluo-N2DH-SIM+/01] [--runs 2]
                                          [--ultrack-python /path/to/venv/bin/python]
       ``neotrack track`` on the sequence as a user runs it (a whole process, the command line's
-      defaults: one worker per core), twice: wall time, the stages it reports, TRA from
-      py-ctcmetrics; with ``--ultrack-python``, ``bench/ultrack_track.py`` alternating with it.
+      defaults: one worker per core, a new dataset each run, deleted afterwards, untimed), twice:
+      wall time, the stages it reports, TRA from py-ctcmetrics; with ``--ultrack-python``,
+      ``bench/ultrack_track.py`` alternating with it (a new SQLite database each run).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def main() -> None:
     window = sub.add_parser("window", help="solve_window latency")
     window.add_argument("--dataset", default="bench-scene-1000")
     window.add_argument("--range", default="500:510", metavar="START:STOP")
+    window.add_argument("--pins", type=int, default=3)
     e2e = sub.add_parser("end-to-end", help="neotrack track as a whole process, with TRA")
     e2e.add_argument(
         "--sequence",
@@ -90,7 +93,7 @@ def main() -> None:
     elif args.command == "end-to-end":
         end_to_end(args.sequence, args.runs, args.ultrack_python)
     elif args.command == "window":
-        time_solve_window(args.dataset, *(int(v) for v in args.range.split(":")))
+        time_solve_window(args.dataset, *(int(v) for v in args.range.split(":")), args.pins)
     else:
         solve_child(args.dataset)
 
@@ -152,21 +155,25 @@ def end_to_end(sequence: Path, runs: int, ultrack_python: str | None) -> None:
     uri = server.start().uri
     walls: dict[str, list[float]] = {"neotrack": [], "ultrack": []}
     gt = str(sequence.parent / f"{sequence.name}_GT")
-    with tempfile.TemporaryDirectory() as tmp:
-        outs = {"neotrack": Path(tmp) / "neotrack_RES", "ultrack": Path(tmp) / "ultrack_RES"}
-        commands = {
-            "neotrack": [
-                *("neotrack", "track", str(sequence), "-o", str(outs["neotrack"])),
-                *("--dataset", "bench-end-to-end", "--overwrite", "--uri", uri),
-            ],
-            "ultrack": [
-                str(ultrack_python),
-                str(HERE / "ultrack_track.py"),
-                str(sequence),
-                str(outs["ultrack"]),
-            ],
-        }
-        for run in range(runs):  # one after the other, alternating
+    with tempfile.TemporaryDirectory() as tmp, Store(uri=uri) as store:
+        outs: dict[str, Path] = {}
+        for run in range(runs):  # one after the other, alternating; each from scratch, as a user's
+            outs = {tool: Path(tmp) / f"{tool}_RES_{run}" for tool in walls}
+            dataset = f"bench-end-to-end-{run}"
+            if store.has_dataset(dataset):  # left by an interrupted bench: not timed
+                store.delete_dataset(dataset)
+            commands = {
+                "neotrack": [
+                    *("neotrack", "track", str(sequence), "-o", str(outs["neotrack"])),
+                    *("--dataset", dataset, "--uri", uri),
+                ],
+                "ultrack": [  # its SQLite database is new at every run too
+                    str(ultrack_python),
+                    str(HERE / "ultrack_track.py"),
+                    str(sequence),
+                    str(outs["ultrack"]),
+                ],
+            }
             for tool in walls if ultrack_python else ["neotrack"]:
                 started = time.perf_counter()
                 done = subprocess.run(commands[tool], capture_output=True, text=True)
@@ -174,8 +181,10 @@ def end_to_end(sequence: Path, runs: int, ultrack_python: str | None) -> None:
                 if done.returncode:
                     raise SystemExit(done.stderr)
                 print(
-                    f"{tool} run {run + 1}: {walls[tool][-1]:.1f} s; {done.stdout.strip().splitlines()[-1]}"
+                    f"{tool} run {run + 1}: {walls[tool][-1]:.1f} s; {done.stdout.strip().splitlines()[-1]}",
+                    flush=True,
                 )
+            store.delete_dataset(dataset)  # not timed, as ultrack's temporary folder is not
         for tool, times in walls.items():
             if not times:
                 continue
@@ -248,24 +257,30 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux, bytes on macOS
 
 
-def time_solve_window(dataset: str, start: int, stop: int) -> None:
-    """solve_window on frames [start, stop): Neo4j reads, the program, the one-transaction write."""
+def time_solve_window(dataset: str, start: int, stop: int, pins: int) -> None:
+    """solve_window on frames [start, stop) as a correction goes: one selected segment of the middle
+    frame pinned out, the range solved again; the pin taken back, solved again; for ``pins``
+    segments in turn. Each time: Neo4j reads, the program, the one-transaction write."""
+    times = []
     with Store(uri=server.start().uri) as store:
         selected, _ = store.read_solution(dataset, start, stop)
-        middle = selected[selected.t == (start + stop) // 2].id.iloc[0]
-        store.pin_segments(dataset, [int(middle)], False)
-        try:
-            for _ in range(3):
+        middle = selected[selected.t == (start + stop) // 2].id
+        for segment in middle.iloc[:pins].tolist():
+            for value in (False, None):  # pinned out, then the pin taken back
+                store.pin_segments(dataset, [int(segment)], value)
                 started = time.perf_counter()
                 r = solve_window(dataset, start, stop, store=store)
-                took = time.perf_counter() - started
+                times.append(time.perf_counter() - started)
                 print(
-                    f"solve_window {dataset} frames {start}-{stop - 1}: {took:.2f} s "
+                    f"solve_window {dataset} frames {start}-{stop - 1}, segment {segment} "
+                    f"{'pinned out' if value is False else 'unpinned'}: {times[-1]:.2f} s "
                     f"({r.n_selected} segments, {r.n_transitions} transitions, "
                     f"{r.n_retracked} track ids changed downstream; {len(selected)} selected before)"
                 )
-        finally:
-            store.pin_segments(dataset, [int(middle)], None)
+    print(
+        f"solve_window: median {statistics.median(times):.2f} s, slowest {max(times):.2f} s "
+        f"over {len(times)} corrections"
+    )
 
 
 if __name__ == "__main__":

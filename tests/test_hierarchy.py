@@ -102,3 +102,60 @@ def test_an_empty_frame_has_no_candidates() -> None:
     empty = np.zeros((30, 30))
     found = frame_candidates(empty, empty, 4, SegmentationConfig())
     assert found.segments.empty and found.hierarchy.empty and found.leaves.shape == (30, 30)
+
+
+def candidate_sets(found) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """Each candidate as (area, bbox, rounded centroid, frontier, height): comparable across ids."""
+    return sorted(
+        (
+            int(r.area),
+            tuple(r.bbox),
+            round(r.z, 6),
+            round(r.y, 6),
+            round(r.x, 6),
+            round(r.frontier, 9),
+            r.height,
+        )
+        for r in found.segments.itertuples()
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "params"),
+    [
+        ((96, 96), SegmentationConfig(min_area=15, max_area=900, max_noise=0.3)),
+        ((96, 96), SegmentationConfig(min_area=15, max_area=900, max_noise=0.3, ws_hierarchy="dynamics")),
+        ((96, 96), SegmentationConfig(min_area=15, max_area=900, max_noise=0.3, ws_hierarchy="volume")),
+        ((96, 96), SegmentationConfig(min_area=15, max_area=900, max_noise=0.3, min_frontier=0.1)),
+        (
+            (8, 48, 48),
+            SegmentationConfig(min_area=15, max_area=5000, max_noise=0.3, anisotropy_penalization=2),
+        ),
+    ],
+)
+def test_a_frame_holds_each_component_s_hierarchy_as_if_it_were_alone(
+    shape: tuple[int, ...], params: SegmentationConfig
+) -> None:
+    # the frame's components are built as one tree (joined through a "sea"): each must come out as
+    # the hierarchy of that component segmented on its own
+    flat = len(shape) == 2
+    scene = simulate(n_frames=1, shape=shape, n_cells=9 if flat else 5, radius=6 if flat else 5, seed=4)
+    image = scene.images[0].astype(float)
+    fg = ndi.gaussian_filter(image, 1) > np.percentile(image, 70 if flat else 92)
+    bnd = 1 - ndi.gaussian_filter(image, 1.5) / image.max()
+    whole = frame_candidates(fg, bnd, 0, params, image)
+    labels, n = ndi.label(fg)
+    assert n >= 3  # several components, so the joining is tested
+    alone = []
+    for k in range(1, n + 1):
+        only = frame_candidates(labels == k, bnd, 0, params, image)
+        alone += candidate_sets(only)
+    assert candidate_sets(whole) == sorted(alone)
+    assert len(whole.segments) > n  # nested hypotheses, not just the components
+    # every candidate lies in one component, and its parent (if any) in the same one
+    comp = {}
+    for k in whole.segments.id:
+        inside = np.unique(labels[masks_of(whole, int(k) % 10**9)])
+        assert len(inside) == 1 and inside[0] > 0
+        comp[k] = inside[0]
+    assert all(comp[p] == comp[c] for p, c in whole.hierarchy.itertuples(index=False))

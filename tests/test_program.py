@@ -155,3 +155,38 @@ def test_a_fractional_lp_is_finished_around_its_fractions_with_a_proven_gap(
     assert 0 < fast.gap <= cfg.solution_gap
     assert fast.objective <= best.objective + 1e-6
     assert best.objective - fast.objective <= fast.gap * abs(fast.objective) + 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_start_near_the_optimum_gives_the_same_optimum(seed: int) -> None:
+    seg, lnk, hier = random_window(np.random.default_rng(seed))
+    cfg = TrackingConfig(solution_gap=0.0)
+    cold = solve_program(build_program(seg, lnk, hier, cfg, cell_area=500.0), cfg)
+    p = build_program(seg, lnk, hier, cfg, cell_area=500.0)
+    # the values of a choice are its objective
+    assert p.cost @ p.values(cold.segments.id, cold.transitions) == pytest.approx(cold.objective)
+    # the optimum with one selected segment pinned out, from the unpinned optimum and from a poor start
+    out = int(cold.segments.id.iloc[len(cold.segments) // 2])
+    seg["pin"] = np.where(seg.id == out, False, None)
+    pinned = solve_program(build_program(seg, lnk, hier, cfg, cell_area=500.0), cfg)
+    assert out not in set(pinned.segments.id)
+    for start in ((cold.segments.id, cold.transitions), (seg.id[::3], lnk.iloc[::5])):
+        warm = solve_program(build_program(seg, lnk, hier, cfg, cell_area=500.0), cfg, start=start)
+        assert warm.objective == pytest.approx(pinned.objective, abs=1e-6)
+        assert out not in set(warm.segments.id)
+
+
+def test_an_anchor_leaves_its_unselected_candidates_out_of_the_program() -> None:
+    seg, lnk, hier = random_window(np.random.default_rng(5))
+    cfg = TrackingConfig(solution_gap=0.0)
+    first = seg[seg.t == seg.t.min()]
+    keep = set(first.id[(first.id % 3 == 1)].iloc[::2])  # every other whole cell (no overlaps)
+    anchored = build_program(seg, lnk, hier, cfg, first_fixed=keep, cell_area=500.0)
+    assert anchored.n_segments == len(seg) - (len(first) - len(keep))
+    # the same choice, at the same cost (same size weighting), as with the anchor made of pins
+    seg["pin"] = np.where(seg.id.isin(keep), True, np.where(seg.id.isin(first.id), False, None))
+    pinned = build_program(seg, lnk, hier, cfg, free_first=True, cell_area=500.0)
+    assert pinned.n_segments == len(seg)
+    a, b = solve_program(anchored, cfg), solve_program(pinned, cfg)
+    assert a.objective == pytest.approx(b.objective, abs=1e-6)
+    assert set(a.segments.id) == set(b.segments.id)

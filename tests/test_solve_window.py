@@ -158,3 +158,23 @@ def test_two_passes_honour_a_link_pinned_into_a_window_of_the_first_pass(store: 
     config.data.n_workers = 1
     one = solve(solved, config, store)
     assert abs(one.objective - result.objective) <= 0.02 * abs(one.objective)
+
+
+def test_a_change_of_the_solution_that_refers_to_a_missing_segment_writes_nothing(
+    store: Store, solved: str
+) -> None:
+    before = stored(store, solved)
+    first = before[0].iloc[:3]
+    missing = int(before[0].id.max()) + 12_345
+    with pytest.raises(InputError, match="1 of 2 changes of the solution refer to segments"):
+        store.update_solution(
+            solved,
+            unselect=first.id.tolist(),  # applied first, then rolled back with the rest
+            select=[int(before[0].id.iloc[5]), missing],
+            remove=before[1].iloc[:2],
+            add=before[1].iloc[:0],
+            tracks=first.iloc[:0],
+        )
+    after = stored(store, solved)
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_frame_equal(before[1], after[1])

@@ -8,6 +8,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from itertools import islice
 from typing import Any, TypeVar
 
+import threadpoolctl
 from tqdm.auto import tqdm
 
 R = TypeVar("R")
@@ -16,7 +17,30 @@ T = TypeVar("T")
 _STATE: dict[str, Any] = {}
 
 
+_PRELOAD = ["neotrack.imgproc", "neotrack.candidates", "neotrack.linking", "neotrack.solve"]
+"""What the fork server imports once, so that each worker it forks starts with them (a worker that
+imported them itself would take 1-2 s, at every pool: a ``track`` run starts four)."""
+
+
+def _context() -> mp.context.BaseContext:
+    """Workers forked from a fork server (not from this process, whose threads — the Neo4j
+    driver's — a fork would copy mid-state), or spawned where there is none (Windows, macOS)."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)  # takes effect when the server starts: the first pool
+    return context
+
+
+def _one_thread() -> None:
+    """A worker's numerical libraries use one thread: the workers are the parallelism (one per
+    core). Left alone, OpenBLAS starts a spinning thread per core in every worker, and two
+    workers on two cores ran no faster than one."""
+    _STATE["limits"] = threadpoolctl.threadpool_limits(limits=1)
+
+
 def _init(payload: Any) -> None:
+    _one_thread()
     _STATE["payload"] = payload
 
 
@@ -45,7 +69,7 @@ def map_frames(
                 yield t, func(payload, t)
                 bar.update()
             return
-        context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        context = _context()
         with ProcessPoolExecutor(
             n_workers, mp_context=context, initializer=_init, initargs=(payload,)
         ) as pool:
@@ -91,8 +115,8 @@ def map_tasks(
                 yield func(task)
                 bar.update()
             return
-        context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
+        context = _context()
+        with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_one_thread) as pool:
             pending = iter(tasks)
             queue: list[Future[R]] = [pool.submit(func, task) for task in islice(pending, 2 * n_workers)]
             try:

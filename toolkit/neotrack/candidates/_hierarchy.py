@@ -1,11 +1,13 @@
-"""Candidate segments of one frame: a watershed hierarchy (higra) over each foreground component.
+"""Candidate segments of one frame: a watershed hierarchy (higra) of each foreground component.
 
-For each connected foreground component a graph joins neighbouring pixels (4-connected in 2D,
-6-connected in 3D), weighted by the mean boundary value of its two pixels. Its watershed hierarchy
-(by area, dynamics or volume) is filtered of regions smaller than ``min_area``, then of regions whose
-contour is weaker than ``min_frontier``. Every remaining region whose area lies in
-[min_area, max_area] is a candidate. Candidates on one root-to-leaf chain overlap: the hierarchy
-among them (``parent contains child``) is what makes them exclude each other in the solver.
+A graph joins neighbouring foreground pixels (4-connected in 2D, 6-connected in 3D), weighted by the
+mean boundary value of its two pixels. Each connected component's watershed hierarchy (by area,
+dynamics or volume) is filtered of regions smaller than ``min_area``, then of regions whose contour
+is weaker than ``min_frontier``. Every remaining region whose area lies in [min_area, max_area] is a
+candidate. Candidates on one root-to-leaf chain overlap: the hierarchy among them (``parent contains
+child``) is what makes them exclude each other in the solver. All components of a frame are built
+as one tree, joined through a *sea* that leaves each component's own hierarchy as it would be alone
+(``_frame_tree``): higra's calls are per frame, not per component.
 
 Features come from accumulating per-pixel values up the tree (higra ``accumulate_sequential``):
 area, centroid, bounding box, second moments (elongation), and intensity mean and standard deviation.
@@ -74,61 +76,101 @@ def frame_candidates(
     bnd = boundaries.astype(np.float64, copy=True)
     if params.max_noise > 0:
         bnd += np.random.default_rng(t).uniform(0, params.max_noise, bnd.shape)
-    labels, _ = ndi.label(fg)
+    labels, _ = ndi.label(fg)  # face-connected, like the pixel graph
     sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    mask = sizes[labels] >= max(params.min_area or 0, 1)  # components too small for a candidate are left out
     leaves = np.zeros(fg.shape, dtype=np.uint32)
-    parts: list[dict[str, np.ndarray]] = []
-    edges: list[tuple[np.ndarray, np.ndarray]] = []
     spacing = np.ones(ndim) if voxel_size is None else np.asarray(voxel_size, dtype=float)
-    n_done = 0
-    for comp, box in enumerate(ndi.find_objects(labels), start=1):
-        if box is None or sizes[comp] < params.min_area:
-            continue
-        mask = labels[box] == comp
-        found = _component(mask, bnd[box], None if intensity is None else intensity[box], params)
-        n = found.area.size
-        if n == 0:
-            continue
-        k = np.arange(n_done + 1, n_done + n + 1)
-        offset = np.array([s.start for s in box])
-        region = leaves[box]
-        region[mask] = np.where(found.deepest >= 0, k[found.deepest], 0).astype(np.uint32)
-        parts.append(_columns(found, k, t, offset, spacing))
-        has_parent = found.parent >= 0
-        edges.append((k[found.parent[has_parent]], k[has_parent]))
-        n_done += n
-    segments = _frame_table(parts, ndim, intensity is not None)
-    parent = np.concatenate([e[0] for e in edges]) if edges else np.empty(0, dtype=np.int64)
-    child = np.concatenate([e[1] for e in edges]) if edges else np.empty(0, dtype=np.int64)
-    hierarchy = pd.DataFrame({"parent": segment_id(t, parent), "child": segment_id(t, child)})
+    found = _frame_tree(mask, labels, bnd, intensity, params) if mask.any() else None
+    if found is None or found.area.size == 0:
+        return FrameCandidates(t, _frame_table([], ndim, intensity is not None), _no_hierarchy(t), leaves)
+    k = np.arange(1, found.area.size + 1)
+    leaves[mask] = np.where(found.deepest >= 0, k[found.deepest], 0).astype(np.uint32)
+    segments = _frame_table([_columns(found, k, t, np.zeros(ndim), spacing)], ndim, intensity is not None)
+    has_parent = found.parent >= 0
+    hierarchy = pd.DataFrame(
+        {"parent": segment_id(t, k[found.parent[has_parent]]), "child": segment_id(t, k[has_parent])}
+    )
     return FrameCandidates(t, segments, hierarchy, leaves)
 
 
-def _component(
-    mask: np.ndarray, bnd: np.ndarray, intensity: np.ndarray | None, params: SegmentationConfig
+def _no_hierarchy(t: int) -> pd.DataFrame:
+    empty = np.empty(0, dtype=np.int64)
+    return pd.DataFrame({"parent": segment_id(t, empty), "child": segment_id(t, empty)})
+
+
+def _frame_tree(
+    mask: np.ndarray,
+    labels: np.ndarray,
+    bnd: np.ndarray,
+    intensity: np.ndarray | None,
+    params: SegmentationConfig,
 ) -> _Component:
+    """The hierarchies of all the frame's components, built as one tree.
+
+    higra builds a hierarchy of a connected graph, and one per component costs its Python calls per
+    component (most of the time, at 30-40 components a frame). So every component is joined to a
+    *sea*: two extra vertices, a minimum of their own with an area larger than any frame, reached
+    from each component by one edge above every other weight (and of no length, so no contour
+    counts it). Every component is then merged whole before it meets the sea, and the tree within
+    it is the one it would have alone: its minima, their extinction values, the merges among them
+    all happen before the bridge. Nodes that hold the sea are not candidates.
+    """
     sub, pixels, weights, along_z = _mask_graph(mask, bnd)
     if params.anisotropy_penalization:
         weights = weights + params.anisotropy_penalization * along_z
-    tree, altitudes = _HIERARCHIES[params.ws_hierarchy](sub, weights)
-    tree, altitudes = hg.filter_small_nodes_from_tree(tree, altitudes, params.min_area)
-    frontier = hg.attribute_contour_strength(tree, weights)
+    n_pix = pixels.size
+    comp = labels.ravel()[pixels]
+    firsts = np.unique(comp, return_index=True)[1]  # one pixel of each component
+    sea = n_pix  # the sea's two vertices: n_pix and n_pix + 1
+    sub.add_vertices(2)
+    sub.add_edges(np.append(firsts, sea), np.append(np.full(firsts.size, sea), sea + 1))
+    low, high = (float(weights.min()), float(weights.max())) if weights.size else (0.0, 0.0)
+    above = high + (high - low) + 1.0  # above every weight, and above every depth (dynamics)
+    weights = np.concatenate([weights, np.full(firsts.size, above), [low - 1.0]])
+    length = np.ones(weights.size)
+    length[-firsts.size - 1 :] = 0.0  # bridges have no length: no contour crosses them
+    in_sea = np.zeros(n_pix + 2, dtype=np.int64)
+    in_sea[sea:] = 1
+    vertex_area = np.ones(n_pix + 2)
+    vertex_area[sea:] = 1e15
+    hierarchy = _HIERARCHIES[params.ws_hierarchy]
+    if params.ws_hierarchy == "dynamics":
+        tree, altitudes = hierarchy(sub, weights)
+    else:
+        tree, altitudes = hierarchy(sub, weights, vertex_area=vertex_area)
+
+    def small(tree: hg.Tree, _: np.ndarray) -> np.ndarray:  # filter_small_nodes_from_tree, sea kept
+        area = hg.accumulate_sequential(tree, vertex_area, hg.Accumulators.sum)
+        return hg.accumulate_parallel(tree, area, hg.Accumulators.min) < params.min_area
+
+    tree, altitudes = hg.filter_non_relevant_node_from_tree(tree, altitudes, small, sub)
+    perimeter = hg.accumulate_graph_edges(sub, length, hg.Accumulators.sum)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no contour: a whole component
+        frontier = hg.attribute_contour_strength(tree, weights * length, perimeter, length, sub)
+    with_sea = hg.accumulate_sequential(tree, in_sea, hg.Accumulators.max).astype(bool)
+    whole = ~with_sea & (hg.attribute_contour_length(tree, perimeter, length, sub) == 0)
+    frontier = np.where(whole, 0.0, frontier)  # a whole component has no contour (as a root)
     if params.min_frontier > 0:
-        weak = frontier < params.min_frontier
+        weak = (frontier < params.min_frontier) & ~whole & ~with_sea
         tree, node_map = hg.simplify_tree(tree, weak)
         frontier, altitudes = frontier[node_map], altitudes[node_map]
+        with_sea, whole = with_sea[node_map], whole[node_map]
+    # height: the parent's altitude over the subtree's deepest; a whole component's, as a root, its own
     height = hg.attribute_height(tree, altitudes)
-    area = hg.attribute_area(tree)
+    height = np.where(whole, height - altitudes[tree.parents()] + altitudes, height)
+    area = hg.accumulate_sequential(tree, vertex_area, hg.Accumulators.sum)
     internal = ~tree.is_leaf(np.arange(tree.num_vertices()))
-    is_candidate = internal & (area >= params.min_area) & (area <= params.max_area)
+    is_candidate = internal & ~with_sea & (area >= params.min_area) & (area <= params.max_area)
     # Keep leaves and candidates only: the parent of a candidate is then its nearest candidate
     # ancestor, and the parent of a leaf (pixel) the smallest candidate holding it.
     tree, node_map = hg.simplify_tree(tree, internal & ~is_candidate)
     is_candidate, frontier, height = is_candidate[node_map], frontier[node_map], height[node_map]
     parents = tree.parents()
-    n_leaves = tree.num_leaves()
 
-    coords = np.stack(np.unravel_index(pixels, mask.shape), axis=1).astype(np.float64)
+    coords = np.zeros((n_pix + 2, mask.ndim))
+    coords[:n_pix] = np.stack(np.unravel_index(pixels, mask.shape), axis=1)
     order = np.flatnonzero(is_candidate)  # candidate nodes, small to large (tree order)
     index = np.full(tree.num_vertices(), -1)
     index[order] = np.arange(order.size)
@@ -141,17 +183,17 @@ def _component(
     second = np.stack([coords[:, i] * coords[:, j] for i in range(ndim) for j in range(ndim)], axis=1)
     n_cand = order.size
     sums, sq = up(coords, acc.sum), up(second, acc.sum).reshape(n_cand, ndim, ndim)
-    area_c = hg.attribute_area(tree)[order].astype(np.int64)
+    area_c = np.rint(up(vertex_area, acc.sum)).astype(np.int64)
     mean = sums / area_c[:, None]
     cov = sq / area_c[:, None, None] - mean[:, :, None] * mean[:, None, :]
     int_sum = int_sq = None
     if intensity is not None:
-        values = intensity.ravel()[pixels].astype(np.float64)
+        values = np.zeros(n_pix + 2)
+        values[:n_pix] = intensity.ravel()[pixels]
         int_sum, int_sq = up(values, acc.sum), up(values * values, acc.sum)
     parent_of = parents[order]
     is_root = parent_of == order  # higra's root is its own parent
-    deepest_node = parents[:n_leaves]  # leaves are the first nodes, in `pixels` order
-    # pixels come from the subgraph in raster order, like np.flatnonzero(mask)
+    deepest_node = parents[:n_pix]  # leaves are the first nodes, in `pixels` order
     return _Component(
         area=area_c,
         sums=sums,

@@ -65,17 +65,25 @@ class Background:
     def level(self) -> np.ndarray:
         """The level at every pixel: linear between tile centres, constant beyond the outer ones."""
         edges = _tile_edges(self.shape, self.tiles.shape)
-        centres = [(e[:-1] + e[1:] - 1) / 2 for e in edges]
-        coords = np.meshgrid(
-            *[
-                np.interp(np.arange(n), c, np.arange(len(c)))
-                for n, c in zip(self.shape, centres, strict=True)
-            ],
-            indexing="ij",
-            sparse=True,
-        )
-        level = ndi.map_coordinates(self.tiles, np.broadcast_arrays(*coords), order=1, mode="nearest")
+        level = np.asarray(self.tiles, dtype=np.float64)
+        # linear interpolation is separable: one small matrix product per axis
+        for axis, (n, e) in enumerate(zip(self.shape, edges, strict=True)):
+            weights = _interpolation_weights(n, (e[:-1] + e[1:] - 1) / 2)
+            level = np.moveaxis(np.tensordot(weights, level, axes=([1], [axis])), 0, axis)
         return level.astype(np.float32)
+
+
+def _interpolation_weights(n: int, centres: np.ndarray) -> np.ndarray:
+    """(n, len(centres)) weights of linear interpolation between the centres at 0 ... n-1,
+    constant beyond the outer ones."""
+    position = np.interp(np.arange(n), centres, np.arange(len(centres)))
+    below = np.minimum(np.floor(position).astype(int), len(centres) - 1)
+    above = np.minimum(below + 1, len(centres) - 1)
+    frac = position - below
+    weights = np.zeros((n, len(centres)))
+    np.add.at(weights, (np.arange(n), below), 1 - frac)
+    np.add.at(weights, (np.arange(n), above), frac)
+    return weights
 
 
 def _tile_edges(shape: tuple[int, ...], counts: tuple[int, ...]) -> list[np.ndarray]:

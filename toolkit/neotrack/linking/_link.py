@@ -198,11 +198,11 @@ def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress:
         t_min, t_max, _ = store.time_range(dataset)
         started = time.perf_counter()
         pending: list[pd.DataFrame] = []
-        rows = 0
+        rows = written = 0
 
         def flush(next_frame: int) -> None:
-            nonlocal rows
-            store.write_links(dataset, pd.concat(pending, ignore_index=True))
+            nonlocal rows, written
+            written += store.write_links(dataset, pd.concat(pending, ignore_index=True))
             store.update_dataset(dataset, link_next_frame=next_frame)
             pending.clear()
             rows = 0
@@ -218,7 +218,8 @@ def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress:
                 flush(t + 1)
         if pending:
             flush(t_max)
-        n_links = store.count_links(dataset)
+        # counted as written from scratch; a resumed run counts what the cut run left too (a scan)
+        n_links = written if start is None else store.count_links(dataset)
         seconds = time.perf_counter() - started
         store.finish_stage(dataset, Stage.LINK, count=n_links)
     log.info("linked %r: %d links in %.1f s", dataset, n_links, seconds)

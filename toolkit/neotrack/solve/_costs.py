@@ -9,15 +9,18 @@ from neotrack.config import TrackingConfig
 from neotrack.solve._problem import TrackingProblem
 
 
-def relative_areas(p: TrackingProblem, cfg: TrackingConfig, cell_area: float | None = None) -> np.ndarray:
+def relative_areas(
+    p: TrackingProblem, cfg: TrackingConfig, cell_area: float | None = None, median: float | None = None
+) -> np.ndarray:
     """What size weighting multiplies by: each segment's area, counted up to ``size_cap`` typical
-    cells (``cell_area``), over the window's median; all 1 without ``size_weighted``."""
+    cells (``cell_area``), over the median of the window's candidates (``median``, capped alike;
+    default: of ``p``'s segments); all 1 without ``size_weighted``."""
     area = p.segments.area.to_numpy(dtype=float)
     if not cfg.size_weighted or not len(area):
         return np.ones(len(area))
-    if cfg.size_cap is not None and cell_area:
-        area = np.minimum(area, cfg.size_cap * cell_area)
-    return area / float(np.median(area))
+    cap = cfg.size_cap * cell_area if cfg.size_cap is not None and cell_area else np.inf
+    area = np.minimum(area, cap)
+    return area / (float(np.median(area)) if median is None else min(median, cap))
 
 
 def link_function(weights: np.ndarray, cfg: TrackingConfig) -> np.ndarray:

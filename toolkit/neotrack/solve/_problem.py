@@ -7,6 +7,7 @@ a window of 5,000 candidates and 15,000 links is about 35,000 columns and 45,000
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,27 @@ class TrackingProblem:
         else:
             base, size = KINDS.index(kind) * n, n
         return base + (np.arange(size) if positions is None else np.asarray(positions, dtype=np.int64))
+
+    def values(self, selected: Iterable[int], transitions: pd.DataFrame) -> np.ndarray:
+        """The column values of a choice: segments ``selected`` (ids) and ``transitions``
+        (``source, target``); appearances, disappearances and divisions follow from them within
+        the window (a selected segment without a transition into it appears, and so on)."""
+        node = self.segments.id.isin(pd.Index(np.fromiter(selected, dtype=np.int64))).to_numpy(dtype=float)
+        chosen = pd.MultiIndex.from_frame(transitions[["source", "target"]].astype("int64"))
+        edge = pd.MultiIndex.from_frame(self.links[["source", "target"]].astype("int64")).isin(chosen)
+        edge = edge.astype(float)
+        n_in = np.bincount(self.dst, weights=edge, minlength=self.n_segments)
+        n_out = np.bincount(self.src, weights=edge, minlength=self.n_segments)
+        x = np.zeros(self.n_cols)
+        for kind, value in (
+            ("node", node),
+            ("appear", node * (n_in == 0)),
+            ("disappear", node * (n_out == 0)),
+            ("divide", node * (n_out >= 2)),
+            ("edge", edge),
+        ):
+            x[self.col(kind)] = value
+        return x
 
     def add_rows(
         self,

@@ -65,6 +65,10 @@ def build_program(
     """
     cfg = config or TrackingConfig()
     hierarchy = pd.DataFrame({"parent": [], "child": []}) if hierarchy is None else hierarchy
+    if frames is None and len(segments):
+        frames = (int(segments.t.min()), int(segments.t.max()))
+    median_area = float(np.median(segments.area)) if len(segments) and "area" in segments else None
+    segments = _without_unselected_anchors(segments, frames, first_fixed, last_fixed)
     p = TrackingProblem.create(segments, links, hierarchy, frames)
     cons.one_parent(p)
     cons.flow_out(p)
@@ -83,7 +87,7 @@ def build_program(
         if "pin" in p.links:
             cons.fixed_links(p, np.flatnonzero((p.links.pin == value).to_numpy()), int(value))
     ramp = costs.border_ramp(p, cfg, frame_shape or ())
-    size = costs.relative_areas(p, cfg, cell_area)
+    size = costs.relative_areas(p, cfg, cell_area, median_area)
     p.cost[p.col("edge")] = costs.transitions(p, cfg, size)
     p.cost[p.col("appear")] = costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
     p.cost[p.col("disappear")] = costs.disappearances(p, cfg, ramp)
@@ -92,16 +96,47 @@ def build_program(
     return p
 
 
+def _without_unselected_anchors(
+    segments: pd.DataFrame,
+    frames: tuple[int, int] | None,
+    first_fixed: Iterable[int] | None,
+    last_fixed: Iterable[int] | None,
+) -> pd.DataFrame:
+    """The segments less those of an anchored frame that the anchor leaves out: they could only
+    be columns fixed at 0 (and their links, rows), which the LP would still carry; a fifth of an
+    anchored 12-frame window. Their links go with them (``TrackingProblem.create``)."""
+    if (first_fixed is None and last_fixed is None) or frames is None:
+        return segments
+    t = segments.t.to_numpy()
+    first, last = frames
+    drop = np.zeros(len(segments), bool)
+    ids = segments.id.to_numpy(dtype=np.int64)
+    for fixed, frame in ((first_fixed, first), (last_fixed, last)):
+        if fixed is not None:
+            drop |= (t == frame) & ~np.isin(ids, np.fromiter(fixed, dtype=np.int64))
+    return segments[~drop] if drop.any() else segments
+
+
 def solve_program(
-    p: TrackingProblem, config: TrackingConfig | None = None, where: str = "window", *, lp_first: bool = True
+    p: TrackingProblem,
+    config: TrackingConfig | None = None,
+    where: str = "window",
+    *,
+    lp_first: bool = True,
+    start: tuple[Iterable[int], pd.DataFrame] | None = None,
 ) -> ProgramSolution:
     """Solve a built program: the LP relaxation first, branch and bound only when it is fractional
     (``lp_first=False``: branch and bound straight away).
 
+    ``start``: a choice near the optimum — selected segment ids and transitions (``source,
+    target``), as a window chose before a pin — from which HiGHS starts its LP (the result is the
+    same; it comes sooner).
+
     Raises ``SolveError`` naming ``where`` when there is no solution (contradicting pins).
     """
     cfg = config or TrackingConfig()
-    best = optimize(p, cfg, where, lp_first=lp_first)
+    x0 = None if start is None else p.values(*start)
+    best = optimize(p, cfg, where, lp_first=lp_first, start=x0)
     node = best.x[p.col("node")] > 0.5
     edge = best.x[p.col("edge")] > 0.5
     chosen = p.segments.loc[node, ["id", "t"]].reset_index(drop=True)

@@ -13,7 +13,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from neotrack.config import Config
@@ -21,7 +24,7 @@ from neotrack.errors import InputError
 from neotrack.solve._job import read_job
 from neotrack.solve._program import solve_program
 from neotrack.solve._tracks import COLUMNS, assign_tracks, retrack_descendants
-from neotrack.store import DatasetInfo, Store, opened
+from neotrack.store import ID_STRIDE, DatasetInfo, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -104,17 +107,24 @@ def _solve_range(
 ) -> WindowResult:
     t_min, t_max = frames
     lo, hi = max(start - 1, t_min), min(stop, t_max)  # the anchors' frames, when they exist
-    old, old_next = store.read_solution(dataset, lo, hi + 1)
+    with ThreadPoolExecutor(2) as pool:  # the reads side by side: the server has cores to spare
+        stored = pool.submit(store.read_solution, dataset, lo, hi + 1)
+        top = pool.submit(store.max_track_id, dataset)
+        job = read_job(store, dataset, config.tracking, info, lo, hi + 1, free_first=lo == t_min)
+        (old, old_next), next_id = stored.result(), top.result() + 1
     fixed = old[old.t == lo] if lo < start else None  # the left anchor keeps its ids too
     right = set(old.id[old.t == hi]) if hi >= stop else None
-    first_fixed = None if fixed is None else fixed.id
-    job = read_job(store, dataset, config.tracking, info, lo, hi + 1, first_fixed, right, lo == t_min)
+    job = dataclasses.replace(
+        job,
+        first_fixed=None if fixed is None else frozenset(fixed.id),
+        last_fixed=None if right is None else frozenset(right),
+    )
     where = f"dataset {dataset!r}, frames {start}-{stop - 1} (anchored)"
-    solution = solve_program(job.program(), config.tracking, where)
+    # the stored choice is the LP's starting point: after a pin it is near the new optimum
+    solution = solve_program(job.program(), config.tracking, where, start=(old.id, old_next))
     chosen = solution.segments
     inside = chosen[(chosen.t >= start) & (chosen.t < stop)]
     edges = solution.transitions[solution.transitions.source_t < stop]  # into frame stop, not beyond
-    next_id = store.max_track_id(dataset) + 1
     tracks = assign_tracks(
         chosen, edges, before=old, before_transitions=old_next, fixed=fixed, next_id=next_id
     )
@@ -125,14 +135,8 @@ def _solve_range(
         moved = now[(now != before.loc[now.index]).any(axis=1)].reset_index()
         if len(moved):
             retracked = retrack_descendants(moved, store.read_descendants(dataset, moved.id.tolist()))
-    store.replace_solution(
-        dataset,
-        start,
-        stop,
-        inside.id.tolist(),
-        edges,
-        pd.concat([tracks, retracked], ignore_index=True),
-    )
+    now = pd.concat([tracks, retracked], ignore_index=True)
+    store.update_solution(dataset, **_changes(old, old_next, inside, edges, now, start, stop))
     return WindowResult(
         dataset,
         start,
@@ -145,3 +149,33 @@ def _solve_range(
         solution.solver,
         seconds=0.0,  # the caller's clock, which includes taking the lock
     )
+
+
+def _changes(
+    old: pd.DataFrame,
+    old_next: pd.DataFrame,
+    inside: pd.DataFrame,
+    edges: pd.DataFrame,
+    tracks: pd.DataFrame,
+    start: int,
+    stop: int,
+) -> dict[str, Any]:
+    """What ``update_solution`` writes: the range's selection and the transitions leaving frames
+    ``[start - 1, stop)`` as differences from the stored ones (``old``, ``old_next``), and the
+    track ids that differ (or belong to segments selected anew)."""
+    before = old.id[(old.t >= start) & (old.t < stop)]
+    pairs = ["source", "target"]
+    old_out = old_next[old_next.source // ID_STRIDE >= start - 1]  # the transitions solved again
+    both = old_out.merge(edges[pairs], on=pairs, how="outer", indicator=True)
+    stored = old.set_index("id")[COLUMNS]
+    tracks = tracks.drop_duplicates("id", keep="last").set_index("id")[COLUMNS]
+    known = tracks.index.isin(stored.index)
+    same = np.zeros(len(tracks), bool)
+    same[known] = (tracks[known].to_numpy() == stored.loc[tracks.index[known]].to_numpy()).all(axis=1)
+    return {
+        "unselect": sorted(set(before) - set(inside.id)),
+        "select": sorted(set(inside.id) - set(before)),
+        "remove": both.loc[both._merge == "left_only", pairs],
+        "add": both.loc[both._merge == "right_only", pairs],
+        "tracks": tracks[~same].reset_index(),
+    }

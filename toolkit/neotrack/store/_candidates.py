@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -127,13 +128,11 @@ class Candidates(Catalogue):
     def read_window(self, dataset: str, t_start: int, t_stop: int, extra: Sequence[str] = ()) -> Window:
         """Everything the solver needs about frames [t_start, t_stop); ``extra`` properties of
         segments and links alike (the solver reads ``pin``)."""
-        return Window(
-            t_start,
-            t_stop,
-            self.read_segments(dataset, t_start, t_stop, extra),
-            self.read_links(dataset, t_start, t_stop, extra),
-            self.read_hierarchy(dataset, t_start, t_stop),
-        )
+        with ThreadPoolExecutor(2) as pool:  # the server answers the three reads side by side
+            links = pool.submit(self.read_links, dataset, t_start, t_stop, extra)
+            hierarchy = pool.submit(self.read_hierarchy, dataset, t_start, t_stop)
+            segments = self.read_segments(dataset, t_start, t_stop, extra)
+            return Window(t_start, t_stop, segments, links.result(), hierarchy.result())
 
     def _read_columns(
         self,

@@ -218,20 +218,18 @@ MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
 WRITE_SELECTED = _EACH_SEGMENT + "SET s.selected = true\n"
 WRITE_NEXT = _each_pair("source", "target") + f"CREATE (a)-[:{Rel.NEXT}]->(b)\n"
 WRITE_TRACKS = _EACH_SEGMENT + "SET " + ", ".join(f"s.{c.name} = ${c.name}[i]" for c in SOLUTION_COLUMNS)
-# --- one range of frames solved again (``solve_window``), in one transaction ---------------
-CLEAR_SELECTION_RANGE = (
-    _FENCE
-    + f"""MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
-WHERE s.t >= $t_start AND s.t < $t_stop AND s.selected IS NOT NULL
-REMOVE s.selected, {", ".join(f"s.{c.name}" for c in SOLUTION_COLUMNS)}
+# --- one range of frames solved again (``solve_window``): only what changed, one transaction -
+UNSELECT = (
+    _EACH_SEGMENT
+    + f"""REMOVE s.selected, {", ".join(f"s.{c.name}" for c in SOLUTION_COLUMNS)}
+RETURN count(s) AS n
 """
 )
-CLEAR_NEXT_RANGE = (
-    _FENCE
-    + f"""MATCH (a:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="a")}
-WHERE a.t >= $t_start AND a.t < $t_stop
-MATCH (a)-[r:{Rel.NEXT}]->()
+DELETE_NEXT = (
+    _each_pair("source", "target")
+    + f"""MATCH (a)-[r:{Rel.NEXT}]->(b)
 DELETE r
+RETURN count(r) AS n
 """
 )
 MAX_TRACK_ID = f"""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import neo4j
@@ -69,57 +68,54 @@ class Solutions(Candidates):
             lambda s: s.counters.properties_set // n,
         )
 
-    def replace_solution(
+    def update_solution(
         self,
         dataset: str,
-        t_start: int,
-        t_stop: int,
-        selected: Sequence[int],
-        transitions: pd.DataFrame,
+        *,
+        unselect: Sequence[int],
+        select: Sequence[int],
+        remove: pd.DataFrame,
+        add: pd.DataFrame,
         tracks: pd.DataFrame,
     ) -> None:
-        """Replace the solution of frames [t_start, t_stop) in one transaction: the selection of
-        those frames, the NEXT transitions leaving frames [t_start - 1, t_stop) (``transitions``:
-        ``source, target``), and the track ids of ``tracks`` (``id`` and the ``SOLUTION_COLUMNS``,
-        which may lie outside the range). Nothing is written when any part fails."""
+        """Change the stored solution in one transaction: segments ``unselect`` leave it (with
+        their track ids), ``select`` join it; NEXT transitions ``remove`` (``source, target``) are
+        deleted and ``add`` created; ``tracks`` (``id`` and the ``SOLUTION_COLUMNS``) are set.
+        Written as a difference, so a correction costs what it changes. Nothing is written when any
+        part fails (a segment or transition that is not stored, a lock taken meanwhile)."""
         track_keys = ("id", *(c.name for c in SOLUTION_COLUMNS))
-        params = {
-            "t_start": t_start,
-            "t_stop": t_stop,
-            "ids": [int(i) for i in selected],
-            "source": transitions.source.astype("int64").tolist(),
-            "target": transitions.target.astype("int64").tolist(),
-            **{k: tracks[k].astype("int64").tolist() for k in track_keys},
-        }
+
+        def pairs(table: pd.DataFrame) -> dict[str, list[int]]:
+            return {k: table[k].astype("int64").tolist() for k in ("source", "target")}
+
+        n_cols = len(SOLUTION_COLUMNS)
+        steps = (  # query, its parameters, how its effect is counted, the count it must reach
+            (cy.UNSELECT, {"id": [int(i) for i in unselect]}, "n", len(unselect)),
+            (cy.DELETE_NEXT, pairs(remove), "n", len(remove)),
+            (cy.WRITE_SELECTED, {"id": [int(i) for i in select]}, "properties_set", len(select)),
+            (cy.WRITE_NEXT, pairs(add), "relationships_created", len(add)),
+            (
+                cy.WRITE_TRACKS,
+                {k: tracks[k].astype("int64").tolist() for k in track_keys},
+                "properties_set",
+                len(tracks) * n_cols,
+            ),
+        )
         token = self._tokens.get(dataset)
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             if not tx.run(cy.MAY_WRITE, dataset=dataset, token=token).single(strict=True)["n"]:
                 raise DatasetBusyError(f"dataset {dataset!r} is being written by another run")
-            run = functools.partial(tx.run, dataset=dataset, token=token)
-            run(cy.CLEAR_SELECTION_RANGE, t_start=t_start, t_stop=t_stop).consume()
-            run(cy.CLEAR_NEXT_RANGE, t_start=t_start - 1, t_stop=t_stop).consume()
-            checks = (
-                (cy.WRITE_SELECTED, {"id": params["ids"]}, "properties_set", len(params["ids"])),
-                (
-                    cy.WRITE_NEXT,
-                    {k: params[k] for k in ("source", "target")},
-                    "relationships_created",
-                    len(params["source"]),
-                ),
-                (
-                    cy.WRITE_TRACKS,
-                    {k: params[k] for k in track_keys},
-                    "properties_set",
-                    len(params["id"]) * len(SOLUTION_COLUMNS),
-                ),
-            )
-            for query, values, counter, expected in checks:
-                done = getattr(run(query, **values).consume().counters, counter)
+            for query, values, counter, expected in steps:
+                if not expected:
+                    continue
+                result = tx.run(query, dataset=dataset, token=token, **values)
+                rows = result.data()
+                done = rows[0]["n"] if counter == "n" else getattr(result.consume().counters, counter)
                 if done != expected:
                     raise InputError(
-                        f"dataset {dataset!r}: {expected - done} of {expected} writes of the new "
-                        "solution refer to segments that are not stored; nothing was written"
+                        f"dataset {dataset!r}: {expected - done} of {expected} changes of the solution "
+                        "refer to segments or transitions that are not stored; nothing was written"
                     )
 
         with translated(self.uri, self.user), self._driver.session(database=self.database) as ses:
