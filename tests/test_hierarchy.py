@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import higra as hg
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -96,6 +97,36 @@ def test_3d_frames_and_anisotropy(penalty: float) -> None:
     found = frame_candidates(fg, bnd, 0, params, voxel_size=(2.0, 1.0, 1.0))
     assert len(found.segments) >= 3
     assert found.segments.z.between(0, 9).all() and len(found.segments.bbox[0]) == 6
+
+
+def test_one_component_gives_higra_s_own_hierarchy() -> None:
+    # the reference: higra's pipeline on the component's pixel graph alone, nothing joined to it
+    scene = simulate(n_frames=1, shape=(64, 64), n_cells=1, radius=14, seed=3)
+    image = scene.images[0].astype(float)
+    labels, _ = ndi.label(ndi.gaussian_filter(image, 1) > np.percentile(image, 75))
+    fg = labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1
+    bnd = 1 - ndi.gaussian_filter(image, 1.5) / image.max()
+    bnd += np.random.default_rng(0).uniform(0, 0.3, bnd.shape)  # nested hypotheses
+    params = SegmentationConfig(min_area=15, max_area=2000)
+    pixels = np.flatnonzero(fg)
+    index = np.full(fg.size, -1)
+    index[pixels] = np.arange(pixels.size)
+    both_x = np.flatnonzero((fg[:, :-1] & fg[:, 1:]).ravel())
+    src_x = both_x + both_x // (fg.shape[1] - 1)  # flat index of the left pixel of each pair
+    both_y = np.flatnonzero((fg[:-1] & fg[1:]).ravel())
+    src = np.concatenate([src_x, both_y])
+    dst = np.concatenate([src_x + 1, both_y + fg.shape[1]])
+    graph = hg.UndirectedGraph(pixels.size)
+    graph.add_edges(index[src], index[dst])
+    tree, altitudes = hg.watershed_hierarchy_by_area(graph, (bnd.ravel()[src] + bnd.ravel()[dst]) / 2)
+    tree, altitudes = hg.filter_small_nodes_from_tree(tree, altitudes, params.min_area)
+    area, height = hg.attribute_area(tree), hg.attribute_height(tree, altitudes)
+    keep = ~tree.is_leaf(np.arange(tree.num_vertices())) & (area >= 15) & (area <= 2000)
+    expected = sorted(zip(area[keep].tolist(), np.round(height[keep], 9).tolist(), strict=True))
+    found = frame_candidates(fg, bnd, 0, params)
+    assert len(expected) > 3
+    assert sorted(zip(found.segments.area, np.round(found.segments.height, 9), strict=True)) == expected
+    assert all(np.asarray(b).dtype == np.int64 for b in found.segments.bbox)  # ints, to slice with
 
 
 def test_an_empty_frame_has_no_candidates() -> None:

@@ -190,3 +190,33 @@ def test_an_anchor_leaves_its_unselected_candidates_out_of_the_program() -> None
     a, b = solve_program(anchored, cfg), solve_program(pinned, cfg)
     assert a.objective == pytest.approx(b.objective, abs=1e-6)
     assert set(a.segments.id) == set(b.segments.id)
+
+
+def test_a_link_pinned_into_an_unselected_anchor_candidate_is_one_clear_error() -> None:
+    # frame 1 is the right anchor, holding only candidate (1, 1); a link pinned into (1, 2)
+    # contradicts it: an error, not a solution that silently drops the pin
+    seg, lnk, hier = tables(
+        [(0, 1, 50, 50, 400), (1, 1, 50, 52, 400), (1, 2, 80, 80, 400)],
+        [((0, 1), (1, 1), 0.9), ((0, 1), (1, 2), 0.2)],
+    )
+    lnk["pin"] = [None, True]
+    with pytest.raises(SolveError, match="check pinned"):
+        solve_program(build_program(seg, lnk, hier, last_fixed={sid(1, 1)}))
+
+
+def test_anchors_around_empty_frames_with_nothing_selected_choose_nothing() -> None:
+    # the range (frame 1) holds no candidate and the anchors nothing selected: an empty choice
+    seg, lnk, hier = tables([(0, 1, 50, 50, 400), (2, 1, 50, 50, 400)], [])
+    chosen = solve_program(build_program(seg, lnk, hier, frames=(0, 2), first_fixed=set(), last_fixed=set()))
+    assert chosen.segments.empty and chosen.transitions.empty and chosen.objective == 0.0
+
+
+def test_size_weighting_counts_the_capped_areas_of_every_candidate_given() -> None:
+    # two candidates, areas 100 and 300, capped at 200 (size_cap 1 x cell area 200): the reference
+    # is the median of the capped areas (150), whether or not an anchor leaves one out
+    seg, lnk, hier = tables([(0, 1, 10, 10, 100), (0, 2, 80, 80, 300)], [])
+    cfg = TrackingConfig(size_cap=1.0)
+    p = build_program(seg, lnk, hier, cfg, cell_area=200.0)
+    node = p.cost[p.col("node")]
+    assert node[1] / node[0] == pytest.approx(2.0)  # 200 / 100: the larger one counted up to the cap
+    assert node[0] == pytest.approx(cfg.segment_weight * 100 / 150)

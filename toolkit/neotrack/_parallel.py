@@ -28,7 +28,7 @@ def _context() -> mp.context.BaseContext:
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     context = mp.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)  # takes effect when the server starts: the first pool
+    context.set_forkserver_preload(["__main__", *_PRELOAD])  # when the server starts: at the first pool
     return context
 
 

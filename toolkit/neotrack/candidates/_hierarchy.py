@@ -87,7 +87,8 @@ def frame_candidates(
         return FrameCandidates(t, _frame_table([], ndim, intensity is not None), _no_hierarchy(t), leaves)
     k = np.arange(1, found.area.size + 1)
     leaves[mask] = np.where(found.deepest >= 0, k[found.deepest], 0).astype(np.uint32)
-    segments = _frame_table([_columns(found, k, t, np.zeros(ndim), spacing)], ndim, intensity is not None)
+    origin = np.zeros(ndim, dtype=np.int64)
+    segments = _frame_table([_columns(found, k, t, origin, spacing)], ndim, intensity is not None)
     has_parent = found.parent >= 0
     hierarchy = pd.DataFrame(
         {"parent": segment_id(t, k[found.parent[has_parent]]), "child": segment_id(t, k[has_parent])}
@@ -126,7 +127,8 @@ def _frame_tree(
     sea = n_pix  # the sea's two vertices: n_pix and n_pix + 1
     sub.add_vertices(2)
     sub.add_edges(np.append(firsts, sea), np.append(np.full(firsts.size, sea), sea + 1))
-    low, high = (float(weights.min()), float(weights.max())) if weights.size else (0.0, 0.0)
+    finite = weights[np.isfinite(weights)]  # a NaN stays in its component
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     above = high + (high - low) + 1.0  # above every weight, and above every depth (dynamics)
     weights = np.concatenate([weights, np.full(firsts.size, above), [low - 1.0]])
     length = np.ones(weights.size)

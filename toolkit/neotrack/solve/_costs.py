@@ -10,17 +10,21 @@ from neotrack.solve._problem import TrackingProblem
 
 
 def relative_areas(
-    p: TrackingProblem, cfg: TrackingConfig, cell_area: float | None = None, median: float | None = None
+    p: TrackingProblem,
+    cfg: TrackingConfig,
+    cell_area: float | None = None,
+    reference: np.ndarray | None = None,
 ) -> np.ndarray:
     """What size weighting multiplies by: each segment's area, counted up to ``size_cap`` typical
-    cells (``cell_area``), over the median of the window's candidates (``median``, capped alike;
-    default: of ``p``'s segments); all 1 without ``size_weighted``."""
+    cells (``cell_area``), over the median of the window's candidates' areas so counted
+    (``reference``: the areas of every candidate read, some of which the program may leave out;
+    default: ``p``'s segments); all 1 without ``size_weighted``."""
     area = p.segments.area.to_numpy(dtype=float)
     if not cfg.size_weighted or not len(area):
         return np.ones(len(area))
     cap = cfg.size_cap * cell_area if cfg.size_cap is not None and cell_area else np.inf
-    area = np.minimum(area, cap)
-    return area / (float(np.median(area)) if median is None else min(median, cap))
+    reference = area if reference is None or not len(reference) else reference
+    return np.minimum(area, cap) / float(np.median(np.minimum(reference, cap)))
 
 
 def link_function(weights: np.ndarray, cfg: TrackingConfig) -> np.ndarray:

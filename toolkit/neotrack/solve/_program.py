@@ -16,7 +16,7 @@ from neotrack.config import TrackingConfig
 from neotrack.solve import _constraints as cons
 from neotrack.solve import _costs as costs
 from neotrack.solve._problem import TrackingProblem
-from neotrack.solve._solver import optimize
+from neotrack.solve._solver import optimize, solver_name
 from neotrack.store import ID_STRIDE
 
 
@@ -67,8 +67,8 @@ def build_program(
     hierarchy = pd.DataFrame({"parent": [], "child": []}) if hierarchy is None else hierarchy
     if frames is None and len(segments):
         frames = (int(segments.t.min()), int(segments.t.max()))
-    median_area = float(np.median(segments.area)) if len(segments) and "area" in segments else None
-    segments = _without_unselected_anchors(segments, frames, first_fixed, last_fixed)
+    all_areas = segments.area.to_numpy(dtype=float) if "area" in segments else None  # before any drop
+    segments = _without_unselected_anchors(segments, links, frames, first_fixed, last_fixed)
     p = TrackingProblem.create(segments, links, hierarchy, frames)
     cons.one_parent(p)
     cons.flow_out(p)
@@ -87,7 +87,7 @@ def build_program(
         if "pin" in p.links:
             cons.fixed_links(p, np.flatnonzero((p.links.pin == value).to_numpy()), int(value))
     ramp = costs.border_ramp(p, cfg, frame_shape or ())
-    size = costs.relative_areas(p, cfg, cell_area, median_area)
+    size = costs.relative_areas(p, cfg, cell_area, all_areas)
     p.cost[p.col("edge")] = costs.transitions(p, cfg, size)
     p.cost[p.col("appear")] = costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
     p.cost[p.col("disappear")] = costs.disappearances(p, cfg, ramp)
@@ -98,13 +98,15 @@ def build_program(
 
 def _without_unselected_anchors(
     segments: pd.DataFrame,
+    links: pd.DataFrame,
     frames: tuple[int, int] | None,
     first_fixed: Iterable[int] | None,
     last_fixed: Iterable[int] | None,
 ) -> pd.DataFrame:
     """The segments less those of an anchored frame that the anchor leaves out: they could only
     be columns fixed at 0 (and their links, rows), which the LP would still carry; a fifth of an
-    anchored 12-frame window. Their links go with them (``TrackingProblem.create``)."""
+    anchored 12-frame window. Their links go with them (``TrackingProblem.create``). A segment
+    that a link pinned in touches stays: that pin contradicts the anchor, and must say so."""
     if (first_fixed is None and last_fixed is None) or frames is None:
         return segments
     t = segments.t.to_numpy()
@@ -114,6 +116,9 @@ def _without_unselected_anchors(
     for fixed, frame in ((first_fixed, first), (last_fixed, last)):
         if fixed is not None:
             drop |= (t == frame) & ~np.isin(ids, np.fromiter(fixed, dtype=np.int64))
+    if "pin" in links and drop.any():
+        pinned = links[(links.pin == True).to_numpy()]  # noqa: E712 (null: not pinned)
+        drop &= ~np.isin(ids, np.concatenate([pinned.source, pinned.target]).astype(np.int64))
     return segments[~drop] if drop.any() else segments
 
 
@@ -135,6 +140,10 @@ def solve_program(
     Raises ``SolveError`` naming ``where`` when there is no solution (contradicting pins).
     """
     cfg = config or TrackingConfig()
+    if p.n_cols == 0:  # nothing to choose (e.g. anchors with nothing selected around empty frames)
+        segments = pd.DataFrame({"id": np.zeros(0, np.int64), "t": np.zeros(0, np.int64)})
+        transitions = pd.DataFrame({k: np.zeros(0, np.int64) for k in ("source", "target", "source_t")})
+        return ProgramSolution(segments, transitions, 0.0, 0.0, solver_name(cfg))
     x0 = None if start is None else p.values(*start)
     best = optimize(p, cfg, where, lp_first=lp_first, start=x0)
     node = best.x[p.col("node")] > 0.5

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import glob
 import importlib.util
 import logging
 import os
@@ -96,12 +97,16 @@ def solver_name(cfg: TrackingConfig) -> str:
 
 @functools.cache
 def _gurobi_absent() -> str | None:
-    """Why Gurobi is not even installed: neither ``gurobipy`` nor ``GUROBI_HOME`` (python-mip
-    looks for its library there). Checked first because python-mip's own search for the library
-    probes dozens of library names (0.7 s, in every process)."""
+    """Why Gurobi is not even installed: neither ``gurobipy``, nor ``GUROBI_HOME``, nor a
+    ``libgurobi`` on ``LD_LIBRARY_PATH`` (where python-mip looks). Checked first because
+    python-mip's own search probes dozens of library names (0.7 s, in every process); a library
+    registered with ldconfig only is not seen: set ``GUROBI_HOME`` as Gurobi's installer says."""
     if "GUROBI_HOME" in os.environ or importlib.util.find_spec("gurobipy") is not None:
         return None
-    return "neither gurobipy nor GUROBI_HOME is installed"
+    for folder in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep):
+        if folder and glob.glob(os.path.join(folder, "libgurobi*")):
+            return None
+    return "neither gurobipy, GUROBI_HOME nor a libgurobi on LD_LIBRARY_PATH is installed"
 
 
 @functools.cache
@@ -158,7 +163,7 @@ def _highs(
     started = time.perf_counter()
     if lp_first or relax:  # HiGHS's presolve costs these LPs more than it saves (about a third)
         h.setOptionValue("presolve", "off")
-        if start is not None:
+        if start is not None and hasattr(highspy.HighsBasis(), "alien"):  # older highspy: a cold start
             h.setBasis(_basis_near(a, row_lo, row_hi, np.clip(start, p.lower, p.upper)))
     h.run()
     h.setOptionValue("presolve", "choose")
