@@ -47,11 +47,11 @@ from neotrack.linking import link
 from neotrack.solve import solve, solve_program, solve_window
 from neotrack.solve._job import read_planned
 from neotrack.solve._solve import solve_plans
-from neotrack.solve._solver import optimize
+from neotrack.solve._solver import _fractional, optimize
 
 
 def fractional(x: np.ndarray) -> int:
-    return int(((x > 1e-6) & (x < 1 - 1e-6)).sum())
+    return int(_fractional(x).sum())
 
 
 HERE = Path(__file__).parent

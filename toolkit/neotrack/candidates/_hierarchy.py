@@ -45,9 +45,13 @@ class FrameCandidates:
     leaves: np.ndarray
 
 
+_SEA_AREA = 1e15
+"""The area of each of the sea's two vertices (``_frame_tree``): more than any frame holds."""
+
+
 @dataclasses.dataclass
-class _Component:
-    """Candidates of one component, in the component's local pixel coordinates."""
+class _FrameTree:
+    """The candidates of a frame's tree, in frame pixel coordinates."""
 
     area: np.ndarray
     sums: np.ndarray  # (n, ndim) coordinate sums
@@ -84,11 +88,10 @@ def frame_candidates(
     spacing = np.ones(ndim) if voxel_size is None else np.asarray(voxel_size, dtype=float)
     found = _frame_tree(mask, labels, bnd, intensity, params) if mask.any() else None
     if found is None or found.area.size == 0:
-        return FrameCandidates(t, _frame_table([], ndim, intensity is not None), _no_hierarchy(t), leaves)
+        return FrameCandidates(t, _frame_table(None, ndim, intensity is not None), _no_hierarchy(t), leaves)
     k = np.arange(1, found.area.size + 1)
     leaves[mask] = np.where(found.deepest >= 0, k[found.deepest], 0).astype(np.uint32)
-    origin = np.zeros(ndim, dtype=np.int64)
-    segments = _frame_table([_columns(found, k, t, origin, spacing)], ndim, intensity is not None)
+    segments = _frame_table(_columns(found, k, t, spacing), ndim, intensity is not None)
     has_parent = found.parent >= 0
     hierarchy = pd.DataFrame(
         {"parent": segment_id(t, k[found.parent[has_parent]]), "child": segment_id(t, k[has_parent])}
@@ -107,7 +110,7 @@ def _frame_tree(
     bnd: np.ndarray,
     intensity: np.ndarray | None,
     params: SegmentationConfig,
-) -> _Component:
+) -> _FrameTree:
     """The hierarchies of all the frame's components, built as one tree.
 
     higra builds a hierarchy of a connected graph, and one per component costs its Python calls per
@@ -133,42 +136,41 @@ def _frame_tree(
     weights = np.concatenate([weights, np.full(firsts.size, above), [low - 1.0]])
     length = np.ones(weights.size)
     length[-firsts.size - 1 :] = 0.0  # bridges have no length: no contour crosses them
-    in_sea = np.zeros(n_pix + 2, dtype=np.int64)
-    in_sea[sea:] = 1
     vertex_area = np.ones(n_pix + 2)
-    vertex_area[sea:] = 1e15
+    vertex_area[sea:] = _SEA_AREA
     hierarchy = _HIERARCHIES[params.ws_hierarchy]
     if params.ws_hierarchy == "dynamics":
         tree, altitudes = hierarchy(sub, weights)
     else:
         tree, altitudes = hierarchy(sub, weights, vertex_area=vertex_area)
 
+    def areas(tree: hg.Tree) -> np.ndarray:  # pixels; a node holding the sea: _SEA_AREA or more
+        return hg.accumulate_sequential(tree, vertex_area, hg.Accumulators.sum)
+
     def small(tree: hg.Tree, _: np.ndarray) -> np.ndarray:  # filter_small_nodes_from_tree, sea kept
-        area = hg.accumulate_sequential(tree, vertex_area, hg.Accumulators.sum)
-        return hg.accumulate_parallel(tree, area, hg.Accumulators.min) < params.min_area
+        return hg.accumulate_parallel(tree, areas(tree), hg.Accumulators.min) < params.min_area
 
     tree, altitudes = hg.filter_non_relevant_node_from_tree(tree, altitudes, small, sub)
     perimeter = hg.accumulate_graph_edges(sub, length, hg.Accumulators.sum)
     with np.errstate(invalid="ignore", divide="ignore"):  # no contour: a whole component
         frontier = hg.attribute_contour_strength(tree, weights * length, perimeter, length, sub)
-    with_sea = hg.accumulate_sequential(tree, in_sea, hg.Accumulators.max).astype(bool)
+    with_sea = areas(tree) >= _SEA_AREA
     whole = ~with_sea & (hg.attribute_contour_length(tree, perimeter, length, sub) == 0)
     frontier = np.where(whole, 0.0, frontier)  # a whole component has no contour (as a root)
     if params.min_frontier > 0:
         weak = (frontier < params.min_frontier) & ~whole & ~with_sea
         tree, node_map = hg.simplify_tree(tree, weak)
-        frontier, altitudes = frontier[node_map], altitudes[node_map]
-        with_sea, whole = with_sea[node_map], whole[node_map]
+        frontier, altitudes, whole = frontier[node_map], altitudes[node_map], whole[node_map]
     # height: the parent's altitude over the subtree's deepest; a whole component's, as a root, its own
     height = hg.attribute_height(tree, altitudes)
     height = np.where(whole, height - altitudes[tree.parents()] + altitudes, height)
-    area = hg.accumulate_sequential(tree, vertex_area, hg.Accumulators.sum)
+    area = areas(tree)
     internal = ~tree.is_leaf(np.arange(tree.num_vertices()))
-    is_candidate = internal & ~with_sea & (area >= params.min_area) & (area <= params.max_area)
+    is_candidate = internal & (area >= params.min_area) & (area <= params.max_area)  # no sea: too large
     # Keep leaves and candidates only: the parent of a candidate is then its nearest candidate
     # ancestor, and the parent of a leaf (pixel) the smallest candidate holding it.
     tree, node_map = hg.simplify_tree(tree, internal & ~is_candidate)
-    is_candidate, frontier, height = is_candidate[node_map], frontier[node_map], height[node_map]
+    is_candidate, frontier, height, area = (v[node_map] for v in (is_candidate, frontier, height, area))
     parents = tree.parents()
 
     coords = np.zeros((n_pix + 2, mask.ndim))
@@ -185,7 +187,7 @@ def _frame_tree(
     second = np.stack([coords[:, i] * coords[:, j] for i in range(ndim) for j in range(ndim)], axis=1)
     n_cand = order.size
     sums, sq = up(coords, acc.sum), up(second, acc.sum).reshape(n_cand, ndim, ndim)
-    area_c = np.rint(up(vertex_area, acc.sum)).astype(np.int64)
+    area_c = np.rint(area[order]).astype(np.int64)
     mean = sums / area_c[:, None]
     cov = sq / area_c[:, None, None] - mean[:, :, None] * mean[:, None, :]
     int_sum = int_sq = None
@@ -196,7 +198,7 @@ def _frame_tree(
     parent_of = parents[order]
     is_root = parent_of == order  # higra's root is its own parent
     deepest_node = parents[:n_pix]  # leaves are the first nodes, in `pixels` order
-    return _Component(
+    return _FrameTree(
         area=area_c,
         sums=sums,
         lo=up(coords, acc.min).astype(np.int64),
@@ -214,7 +216,7 @@ def _frame_tree(
 def _mask_graph(
     mask: np.ndarray, bnd: np.ndarray
 ) -> tuple[hg.UndirectedGraph, np.ndarray, np.ndarray, np.ndarray]:
-    """The graph of a component's pixels (4/6-connected), its edge weights and z-edge flags.
+    """The graph of the mask's pixels (4/6-connected), its edge weights and z-edge flags.
 
     Vertices are the mask's pixels in raster order (``pixels`` holds their flat indices); an edge
     joins two face-neighbours, weighted by the mean of their boundary values.
@@ -242,11 +244,9 @@ def _mask_graph(
     return graph, pixels, weights, along_z
 
 
-def _columns(
-    found: _Component, k: np.ndarray, t: int, offset: np.ndarray, spacing: np.ndarray
-) -> dict[str, np.ndarray]:
-    """One component's candidates as columns, in frame coordinates."""
-    centroid = found.sums / found.area[:, None] + offset
+def _columns(found: _FrameTree, k: np.ndarray, t: int, spacing: np.ndarray) -> dict[str, np.ndarray]:
+    """The frame's candidates as columns."""
+    centroid = found.sums / found.area[:, None]
     # elongation: ratio of the principal axes' lengths, in physical units
     scaled = found.cov * spacing[None, :, None] * spacing[None, None, :]
     eig = np.clip(np.linalg.eigvalsh(scaled), 1e-12, None)
@@ -255,7 +255,7 @@ def _columns(
         "t": np.full(k.size, t, dtype=np.int64),
         "centroid": centroid,
         "area": found.area,
-        "bbox": np.hstack([found.lo + offset, found.hi + offset]),
+        "bbox": np.hstack([found.lo, found.hi]),
         "frontier": found.frontier,
         "height": found.height,
         "elongation": np.sqrt(eig[:, -1] / eig[:, 0]),
@@ -267,12 +267,12 @@ def _columns(
     return columns
 
 
-def _frame_table(parts: list[dict[str, np.ndarray]], ndim: int, with_intensity: bool) -> pd.DataFrame:
-    """The frame's candidate table, built once from all components' columns."""
+def _frame_table(columns: dict[str, np.ndarray] | None, ndim: int, with_intensity: bool) -> pd.DataFrame:
+    """The frame's candidate table from its columns (None: a frame without candidates)."""
     names = ["id", "t", "centroid", "area", "bbox", "frontier", "height", "elongation"]
     names += ["intensity_mean", "intensity_std"] if with_intensity else []
     empty = {"centroid": np.empty((0, ndim)), "bbox": np.empty((0, 2 * ndim), dtype=np.int64)}
-    col = {n: np.concatenate([p[n] for p in parts]) if parts else empty.get(n, np.empty(0)) for n in names}
+    col = {n: columns[n] if columns is not None else empty.get(n, np.empty(0)) for n in names}
     centroid = col.pop("centroid")
     table = {
         "id": col.pop("id").astype(np.int64),

@@ -24,7 +24,7 @@ from neotrack.errors import InputError
 from neotrack.solve._job import read_job
 from neotrack.solve._program import solve_program
 from neotrack.solve._tracks import COLUMNS, assign_tracks, retrack_descendants
-from neotrack.store import ID_STRIDE, DatasetInfo, Store, opened
+from neotrack.store import DatasetInfo, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _solve_range(
 ) -> WindowResult:
     t_min, t_max = frames
     lo, hi = max(start - 1, t_min), min(stop, t_max)  # the anchors' frames, when they exist
-    with ThreadPoolExecutor(2) as pool:  # the reads side by side: the server has cores to spare
+    with ThreadPoolExecutor(2) as pool:  # the three reads side by side
         stored = pool.submit(store.read_solution, dataset, lo, hi + 1)
         top = pool.submit(store.max_track_id, dataset)
         job = read_job(store, dataset, config.tracking, info, lo, hi + 1, free_first=lo == t_min)
@@ -128,15 +128,16 @@ def _solve_range(
     tracks = assign_tracks(
         chosen, edges, before=old, before_transitions=old_next, fixed=fixed, next_id=next_id
     )
-    retracked = tracks.iloc[:0]
-    if right is not None:  # what follows the right anchor follows its new track ids
-        before = old.set_index("id")[COLUMNS]
-        now = tracks.set_index("id").loc[sorted(right)]
-        moved = now[(now != before.loc[now.index]).any(axis=1)].reset_index()
-        if len(moved):
-            retracked = retrack_descendants(moved, store.read_descendants(dataset, moved.id.tolist()))
-    now = pd.concat([tracks, retracked], ignore_index=True)
-    store.update_solution(dataset, **_changes(old, old_next, inside, edges, now, start, stop))
+    changed = _differing(tracks, old)
+    retracked = changed.iloc[:0]
+    moved = changed[changed.id.isin(right or ())]
+    if len(moved):  # what follows the right anchor follows its new track ids
+        retracked = retrack_descendants(moved, store.read_descendants(dataset, moved.id.tolist()))
+    store.update_solution(
+        dataset,
+        **_changes(old, old_next, inside, edges, start, stop),
+        tracks=pd.concat([changed, retracked], ignore_index=True),
+    )
     return WindowResult(
         dataset,
         start,
@@ -151,31 +152,34 @@ def _solve_range(
     )
 
 
+def _differing(tracks: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``tracks`` whose track columns differ from the stored ones in ``old`` (or that
+    ``old`` does not hold: segments selected anew)."""
+    stored = old.set_index("id")[COLUMNS]
+    known = tracks.id.isin(stored.index).to_numpy()
+    same = np.zeros(len(tracks), bool)
+    same[known] = (tracks.loc[known, COLUMNS].to_numpy() == stored.loc[tracks.id[known]].to_numpy()).all(
+        axis=1
+    )
+    return tracks[~same].reset_index(drop=True)
+
+
 def _changes(
     old: pd.DataFrame,
     old_next: pd.DataFrame,
     inside: pd.DataFrame,
     edges: pd.DataFrame,
-    tracks: pd.DataFrame,
     start: int,
     stop: int,
 ) -> dict[str, Any]:
-    """What ``update_solution`` writes: the range's selection and the transitions leaving frames
-    ``[start - 1, stop)`` as differences from the stored ones (``old``, ``old_next``), and the
-    track ids that differ (or belong to segments selected anew)."""
+    """The range's selection and the transitions the window chose again (those leaving frames
+    ``[start - 1, stop)``, all of ``old_next``) as differences from the stored ones."""
     before = old.id[(old.t >= start) & (old.t < stop)]
     pairs = ["source", "target"]
-    old_out = old_next[old_next.source // ID_STRIDE >= start - 1]  # the transitions solved again
-    both = old_out.merge(edges[pairs], on=pairs, how="outer", indicator=True)
-    stored = old.set_index("id")[COLUMNS]
-    tracks = tracks.drop_duplicates("id", keep="last").set_index("id")[COLUMNS]
-    known = tracks.index.isin(stored.index)
-    same = np.zeros(len(tracks), bool)
-    same[known] = (tracks[known].to_numpy() == stored.loc[tracks.index[known]].to_numpy()).all(axis=1)
+    both = old_next[pairs].merge(edges[pairs], on=pairs, how="outer", indicator=True)
     return {
         "unselect": sorted(set(before) - set(inside.id)),
         "select": sorted(set(inside.id) - set(before)),
         "remove": both.loc[both._merge == "left_only", pairs],
         "add": both.loc[both._merge == "right_only", pairs],
-        "tracks": tracks[~same].reset_index(),
     }

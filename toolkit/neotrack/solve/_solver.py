@@ -241,7 +241,7 @@ def _basis_near(
 
 def _around_fractions(a: sp.csr_matrix, x: np.ndarray) -> np.ndarray:
     """Columns that share a constraint with a fractional column of ``x`` (themselves included)."""
-    fractional = np.abs(x - np.round(x)) > 1e-6
+    fractional = _fractional(x)
     rows = np.unique(a.tocsc()[:, np.flatnonzero(fractional)].indices)
     near = fractional.copy()
     near[a[rows].indices] = True
@@ -328,9 +328,14 @@ def _no_solution(where: str, status: str) -> NoReturn:
     )
 
 
-def _integral(x: np.ndarray, tolerance: float = 1e-6) -> bool:
-    """Whether every value is within ``tolerance`` of an integer."""
-    return bool(np.all(np.abs(x - np.round(x)) <= tolerance))
+def _fractional(x: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:
+    """Which values are farther than ``tolerance`` from an integer."""
+    return np.abs(x - np.round(x)) > tolerance
+
+
+def _integral(x: np.ndarray) -> bool:
+    """Whether every value is (within the tolerance) an integer."""
+    return not _fractional(x).any()
 
 
 @contextlib.contextmanager
