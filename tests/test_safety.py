@@ -102,6 +102,23 @@ def test_datasets_whose_names_map_to_one_file_name_keep_their_own_masks(
                 store.delete_dataset(dataset)
 
 
+def test_frames_read_ahead_come_in_the_order_asked_each_as_read_alone(store: Store, name: str) -> None:
+    scene = simulate(n_frames=6, n_cells=5, seed=3)
+    segment(labels=scene.labels, dataset=name, store=store)
+    masks = CandidateMasks(store, name)
+    order = [4, 0, 5, 2, 2, 1]
+    got = list(masks.frames(order, ahead=3))
+    assert [f.t for f in got] == order
+    for frame in got:
+        alone = masks._load_frame(frame.t)
+        assert frame.segments.equals(alone.segments) and frame.parent == alone.parent
+        assert np.array_equal(frame.leaves, alone.leaves)
+        ids = frame.segments.index.tolist()
+        assert np.array_equal(frame.paint(ids, [int(i) % 10**9 for i in ids]), scene.labels[frame.t])
+    with pytest.raises(InputError, match="not a candidate of frame 0"):  # another frame's segment
+        next(masks.frames([0])).mask(10**9 * 1 + 1)
+
+
 def test_masks_and_graph_must_agree_on_the_dataset_id(store: Store, name: str) -> None:
     segment(labels=simulate(n_frames=2, n_cells=3, seed=7).labels, dataset=name, store=store)
     group = zarr.open_group(str(store.pixels(name) / MASKS), mode="r+")

@@ -141,3 +141,13 @@ def test_missing_java_is_one_clear_line(tmp_path: Path) -> None:
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error:")]
     assert errors == [ln for ln in proc.stderr.splitlines() if "Error" in ln or "Trace" in ln]
     assert len(errors) == 1 and "Java not found" in errors[0]
+
+
+def test_transaction_logs_are_bounded(store: Store) -> None:
+    """Neo4j keeps two days of transaction logs by default (for backups a local server has not):
+    14 GB after a day of benchmarks. The toolkit's server keeps a bounded amount."""
+    rows = store._driver.execute_query(
+        "SHOW SETTINGS YIELD name, value WHERE name = $name RETURN value",
+        name="db.tx_log.rotation.retention_policy",
+    ).records
+    assert [r["value"] for r in rows] == ["256M size"]

@@ -14,7 +14,6 @@ from neotrack.candidates import SegmentResult, segment
 from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.export import to_ctc
-from neotrack.flow import add_flow, timelapse_flow
 from neotrack.imgproc import Inputs
 from neotrack.io import open_images
 from neotrack.linking import LinkResult, estimate_shifts, link
@@ -106,6 +105,8 @@ def _track(
     )
     seconds["segment"] = time.perf_counter() - t0
     if flow:
+        from neotrack.flow import add_flow, timelapse_flow  # JAX: loaded only when a flow is asked for
+
         t0 = time.perf_counter()
         field_path = store.pixels(name) / "flow.zarr"
         # labels are read without data.axes/channel, as segment reads them; both are cropped alike

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections import defaultdict
+import itertools
+from collections import defaultdict, deque
+from collections.abc import Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -80,6 +83,17 @@ class CandidateFrame:
         box = tuple(slice(bbox[i], bbox[i + ndim]) for i in range(ndim))
         return np.isin(self.leaves[box], members), box
 
+    def paint(
+        self, segments: list[int], values: list[int] | None = None, shape: tuple[int, ...] | None = None
+    ) -> np.ndarray:
+        """This frame's label image with the given (non-overlapping) candidates painted, each
+        with its value from ``values`` (default: its index k)."""
+        out = np.zeros(shape or self.leaves.shape, dtype=np.uint32)
+        for i, s in enumerate(segments):
+            mask, box = self.mask(s)
+            out[box][mask] = int(s) % ID_STRIDE if values is None else values[i]
+        return out
+
 
 class CandidateMasks:
     """Masks of a segmented dataset's candidates.
@@ -114,6 +128,17 @@ class CandidateMasks:
             raise InputError(f"segment {segment} is not a candidate of dataset {self.dataset!r}")
         return frame.mask(segment)
 
+    def frames(self, ts: Iterable[int], ahead: int = 2) -> Generator[CandidateFrame, None, None]:
+        """The frames ``ts`` in order, the next ``ahead`` read meanwhile in threads (a frame's
+        reads wait on Neo4j and zarr, which leave Python free to work on the one before)."""
+        with ThreadPoolExecutor(ahead, thread_name_prefix="neotrack-frames") as pool:
+            wanted = iter(ts)
+            loading = deque(pool.submit(self._load_frame, t) for t in itertools.islice(wanted, ahead + 1))
+            while loading:
+                frame = loading.popleft().result()
+                loading.extend(pool.submit(self._load_frame, t) for t in itertools.islice(wanted, 1))
+                yield frame
+
     def paint(
         self, segments: list[int], values: list[int] | None = None, shape: tuple[int, ...] | None = None
     ) -> np.ndarray:
@@ -124,11 +149,9 @@ class CandidateMasks:
         frames = {int(s) // ID_STRIDE for s in segments}
         if len(frames) > 1:
             raise InputError(f"paint takes candidates of one frame, got frames {sorted(frames)}")
-        out = np.zeros(shape or self.leaves.shape[1:], dtype=np.uint32)
-        for i, s in enumerate(segments):
-            mask, box = self.mask(s)
-            out[box][mask] = int(s) % ID_STRIDE if values is None else values[i]
-        return out
+        if not frames:
+            return np.zeros(shape or self.leaves.shape[1:], dtype=np.uint32)
+        return self.frame(frames.pop()).paint(segments, values, shape)
 
 
 _FEATURES = ("intensity_mean", "intensity_std", "shift_z", "shift_y", "shift_x")

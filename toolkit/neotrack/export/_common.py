@@ -4,6 +4,7 @@ of, and frames painted one at a time. The output checks themselves are in ``neot
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,12 @@ def painted_frames(
     """``(t, label image)`` for every frame, the selected segments painted with column ``values``
     (default: their index k, the object id of that frame); one frame in memory at a time."""
     by_frame = dict(tuple(selected.groupby("t")))
-    for t in tqdm(range(n_frames), desc=desc, unit="frame", disable=None if progress else True):
-        rows = by_frame.get(t)
-        if rows is None:
-            yield t, np.zeros(frame_shape, dtype=np.uint32)
-            continue
-        labels = None if values is None else rows[values].tolist()
-        yield t, masks.paint(rows.id.tolist(), labels, frame_shape)
+    bar = tqdm(range(n_frames), desc=desc, unit="frame", disable=None if progress else True)
+    with contextlib.closing(masks.frames(t for t in range(n_frames) if t in by_frame)) as loaded:
+        for t in bar:  # the frames with cells are read ahead, in threads
+            rows = by_frame.get(t)
+            if rows is None:
+                yield t, np.zeros(frame_shape, dtype=np.uint32)
+                continue
+            labels = None if values is None else rows[values].tolist()
+            yield t, next(loaded).paint(rows.id.tolist(), labels, frame_shape)

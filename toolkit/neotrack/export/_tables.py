@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import pandas as pd
 
 from neotrack.errors import DatasetExistsError, InputError
 from neotrack.export._common import dataset_inputs, solved_dataset
 from neotrack.store import ID_STRIDE, Lineage, Store, opened
 from neotrack.store._pixels import check_outside
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _solution(store: Store, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -94,6 +97,8 @@ def to_napari(dataset: str, store: Store | None = None) -> tuple[pd.DataFrame, d
 def to_networkx(dataset: str, store: Store | None = None) -> nx.DiGraph:
     """The solution as a DiGraph: nodes are segment ids (with t, position, area, track ids), edges
     the selected transitions."""
+    import networkx as nx  # a quarter of a second: loaded by those who ask for a graph
+
     with opened(store) as st:
         selected, transitions = _solution(st, dataset)
     graph = nx.DiGraph()

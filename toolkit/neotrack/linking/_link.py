@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -199,31 +202,55 @@ def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress:
         started = time.perf_counter()
         pending: list[pd.DataFrame] = []
         rows = written = 0
+        frames = range(max(t_min, start or 0), t_max + 1)
+        loaded = masks.frames(frames)  # read ahead in threads, while this one computes
+        # one batch is written in a thread while the next is computed; batches go in order, and
+        # each records where a cut run resumes only once its links are in
+        with closing(loaded), ThreadPoolExecutor(1, thread_name_prefix="neotrack-link") as writer:
+            writing: Future[int] | None = None
 
-        def flush(next_frame: int) -> None:
-            nonlocal rows, written
-            written += store.write_links(dataset, pd.concat(pending, ignore_index=True))
-            store.update_dataset(dataset, link_next_frame=next_frame)
-            pending.clear()
-            rows = 0
+            def flush(next_frame: int) -> None:
+                nonlocal rows, written, writing
+                batch = pd.concat(pending, ignore_index=True)
+                pending.clear()
+                rows = 0
+                if writing is not None:
+                    written += writing.result()  # a failed write stops the run here
+                writing = writer.submit(_write, store, dataset, batch, next_frame)
 
-        frames = range(max(t_min, start or 0), t_max)
-        for t in tqdm(frames, desc="linking", unit="frame", disable=None if progress else True):
-            links = frame_links(masks.frame(t), masks.frame(t + 1), config.linking, voxel)
-            if links.empty:
-                log.info("frames %d -> %d: no links", t, t + 1)
-            pending.append(links)
-            rows += len(links)
-            if rows >= store.batch_size:
-                flush(t + 1)
-        if pending:
-            flush(t_max)
+            bar = tqdm(
+                total=max(len(frames) - 1, 0),
+                desc="linking",
+                unit="frame",
+                disable=None if progress else True,
+            )
+            with bar:
+                for a, b in pairwise(loaded):
+                    links = frame_links(a, b, config.linking, voxel)
+                    if links.empty:
+                        log.info("frames %d -> %d: no links", a.t, b.t)
+                    pending.append(links)
+                    rows += len(links)
+                    if rows >= store.batch_size:
+                        flush(b.t)
+                    bar.update()
+            if pending:
+                flush(t_max)
+            if writing is not None:
+                written += writing.result()
         # counted as written from scratch; a resumed run counts what the cut run left too (a scan)
         n_links = written if start is None else store.count_links(dataset)
         seconds = time.perf_counter() - started
         store.finish_stage(dataset, Stage.LINK, count=n_links)
     log.info("linked %r: %d links in %.1f s", dataset, n_links, seconds)
     return LinkResult(dataset, n_links, seconds)
+
+
+def _write(store: Store, dataset: str, links: pd.DataFrame, next_frame: int) -> int:
+    """One batch of links, then the frame a cut run resumes at (after the batch is in)."""
+    n = store.write_links(dataset, links)
+    store.update_dataset(dataset, link_next_frame=next_frame)
+    return n
 
 
 def _start_frame(store: Store, info: DatasetInfo, settings: str, overwrite: bool) -> int | None:
