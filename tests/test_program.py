@@ -176,6 +176,37 @@ def test_a_start_near_the_optimum_gives_the_same_optimum(seed: int) -> None:
         assert out not in set(warm.segments.id)
 
 
+def test_a_program_solved_again_with_other_pins_starts_from_the_last_optimal_basis() -> None:
+    from neotrack.solve import _solver
+
+    seg, lnk, hier = random_window(np.random.default_rng(7))
+    cfg = TrackingConfig(solution_gap=0.0)
+    p = build_program(seg, lnk, hier, cfg, cell_area=500.0)
+    key = _solver._structure(p.matrix()[0])
+    first = solve_program(p, cfg, start=(seg.id[::2], lnk.iloc[:0]))
+    assert _solver._BASES.get(key) is not None  # remembered by the matrix's structure
+    for out in first.segments.id.iloc[:3]:  # pins change bounds only: the same structure
+        seg["pin"] = np.where(seg.id == out, False, None)
+        pinned = build_program(seg, lnk, hier, cfg, cell_area=500.0)
+        assert _solver._structure(pinned.matrix()[0]) == key
+        cold = solve_program(pinned, cfg)
+        hot = solve_program(pinned, cfg, start=(first.segments.id, first.transitions))
+        assert hot.objective == pytest.approx(cold.objective, abs=1e-6)
+        assert out not in set(hot.segments.id)
+    other = build_program(seg, lnk.iloc[1:], hier, cfg, cell_area=500.0)  # one link less
+    assert _solver._structure(other.matrix()[0]) != key
+    # a basis that does not fit (another program's, stored under this key) is set aside
+    _solver._BASES.put(key, _solver._BASES.get(_solver._structure(other.matrix()[0])) or _empty_basis())
+    again = solve_program(p, cfg, start=(first.segments.id, first.transitions))
+    assert again.objective == pytest.approx(first.objective, abs=1e-6)
+
+
+def _empty_basis():  # type: ignore[no-untyped-def]
+    import highspy
+
+    return highspy.HighsBasis()
+
+
 def test_an_anchor_leaves_its_unselected_candidates_out_of_the_program() -> None:
     seg, lnk, hier = random_window(np.random.default_rng(5))
     cfg = TrackingConfig(solution_gap=0.0)

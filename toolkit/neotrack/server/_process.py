@@ -204,19 +204,29 @@ def _check_port_free(host: str, port: int) -> None:
             raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+LOCK_GRACE_S = 5.0
+"""How long a held store lock is waited for: a server killed a moment ago (SIGKILL, a crash) is
+already a zombie, no longer running, while its other threads still hold the lock."""
+
+
 def _check_data_dir_free(data_dir: Path) -> None:
     """Neo4j holds an fcntl lock on its store_lock file while a server uses the directory."""
     lock = data_dir / "data" / "databases" / "store_lock"
     if not lock.exists():
         return
+    deadline = time.monotonic() + LOCK_GRACE_S
     with open(lock, "r+b") as fh:
-        try:
-            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise ServerError(
-                f"data dir {data_dir} is in use by another Neo4j process: stop that one, or choose "
-                "another data dir with --data-dir or NEOTRACK_DATA_DIR"
-            ) from None
+        while True:
+            try:
+                fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ServerError(
+                        f"data dir {data_dir} is in use by another Neo4j process: stop that one, or "
+                        "choose another data dir with --data-dir or NEOTRACK_DATA_DIR"
+                    ) from None
+                time.sleep(0.1)
         fcntl.lockf(fh, fcntl.LOCK_UN)
 
 

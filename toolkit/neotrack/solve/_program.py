@@ -134,8 +134,9 @@ def solve_program(
     (``lp_first=False``: branch and bound straight away).
 
     ``start``: a choice near the optimum — selected segment ids and transitions (``source,
-    target``), as a window chose before a pin — from which HiGHS starts its LP (the result is the
-    same; it comes sooner).
+    target``), as a window chose before a pin — from which HiGHS starts its LP; when this process
+    solved the same program (other pins only) from a start before, HiGHS starts from that one's
+    optimal basis instead. The result is the same; it comes sooner.
 
     Raises ``SolveError`` naming ``where`` when there is no solution (contradicting pins).
     """
