@@ -194,17 +194,15 @@ def test_a_program_solved_again_with_other_pins_starts_from_the_last_optimal_bas
         assert hot.objective == pytest.approx(cold.objective, abs=1e-6)
         assert out not in set(hot.segments.id)
     other = build_program(seg, lnk.iloc[1:], hier, cfg, cell_area=500.0)  # one link less
-    assert _solver._structure(other.matrix()[0]) != key
-    # a basis that does not fit (another program's, stored under this key) is set aside
-    _solver._BASES.put(key, _solver._BASES.get(_solver._structure(other.matrix()[0])) or _empty_basis())
+    other_key = _solver._structure(other.matrix()[0])
+    assert other_key != key
+    solve_program(other, cfg, start=(first.segments.id, first.transitions))
+    foreign = _solver._BASES.get(other_key)
+    assert foreign is not None
+    # a basis that does not fit (the other program's, one column less, under this key) is set aside
+    _solver._BASES.put(key, foreign)
     again = solve_program(p, cfg, start=(first.segments.id, first.transitions))
     assert again.objective == pytest.approx(first.objective, abs=1e-6)
-
-
-def _empty_basis():  # type: ignore[no-untyped-def]
-    import highspy
-
-    return highspy.HighsBasis()
 
 
 def test_an_anchor_leaves_its_unselected_candidates_out_of_the_program() -> None:

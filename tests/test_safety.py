@@ -26,7 +26,7 @@ from neotrack.candidates import MASKS, CandidateMasks, segment
 from neotrack.cli import main
 from neotrack.config import Config
 from neotrack.datasets import simulate, write_ctc
-from neotrack.errors import DatasetBusyError, DatasetExistsError, InputError
+from neotrack.errors import DatasetBusyError, DatasetExistsError, InputError, StoreError
 from neotrack.export import to_ctc, to_h5_events, to_zarr
 from neotrack.linking import link
 from neotrack.solve import solve
@@ -257,6 +257,35 @@ def test_an_interrupted_link_resumes(store: Store, tracked: str, monkeypatch: py
     got = store.read_links(tracked, extra=["iou"])
     assert got[["source", "target"]].equals(reference[["source", "target"]])
     assert np.allclose(got.weight, reference.weight)
+
+
+def test_a_failed_link_write_stops_the_run_and_keeps_the_resume_point_behind_what_is_stored(
+    store: Store, tracked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = store.read_links(tracked)
+    small = Store(uri=store.uri, batch_size=1)  # a batch per frame pair
+    real, calls = small.write_links, []
+
+    def fail_on_the_third(dataset, table, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(int(table.source.iloc[0]) // 10**9)
+        if len(calls) == 3:
+            raise StoreError("the disk is full")
+        return real(dataset, table, *args, **kwargs)
+
+    monkeypatch.setattr(small, "write_links", fail_on_the_third)
+    try:
+        with pytest.raises(StoreError, match="disk is full"):
+            link(tracked, config(), small, overwrite=True)
+        monkeypatch.undo()
+        state = store.info(tracked).link
+        # the resume point lies right behind the last batch stored: the third frame's links are not
+        assert state.interrupted and state.next_frame == calls[2]
+        stored = store.read_links(tracked)
+        assert set(stored.source // 10**9) == set(calls[:2])
+        link(tracked, config(), small)  # resumes there
+    finally:
+        small.close()
+    assert store.read_links(tracked)[["source", "target"]].equals(reference[["source", "target"]])
 
 
 # --- 5. one writer per dataset, whatever machine it runs on --------------------------------------

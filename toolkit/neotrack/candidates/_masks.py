@@ -131,13 +131,16 @@ class CandidateMasks:
     def frames(self, ts: Iterable[int], ahead: int = 2) -> Generator[CandidateFrame, None, None]:
         """The frames ``ts`` in order, the next ``ahead`` read meanwhile in threads (a frame's
         reads wait on Neo4j and zarr, which leave Python free to work on the one before)."""
-        with ThreadPoolExecutor(ahead, thread_name_prefix="neotrack-frames") as pool:
+        pool = ThreadPoolExecutor(max(ahead, 1), thread_name_prefix="neotrack-frames")
+        try:
             wanted = iter(ts)
             loading = deque(pool.submit(self._load_frame, t) for t in itertools.islice(wanted, ahead + 1))
             while loading:
                 frame = loading.popleft().result()
                 loading.extend(pool.submit(self._load_frame, t) for t in itertools.islice(wanted, 1))
                 yield frame
+        finally:  # closed early (an error downstream): the reads not started are dropped
+            pool.shutdown(cancel_futures=True)
 
     def paint(
         self, segments: list[int], values: list[int] | None = None, shape: tuple[int, ...] | None = None

@@ -52,7 +52,7 @@ def painted_frames(
     progress: bool = False,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """``(t, label image)`` for every frame, the selected segments painted with column ``values``
-    (default: their index k, the object id of that frame); one frame in memory at a time."""
+    (default: their index k, the object id of that frame); a few frames in memory at a time."""
     by_frame = dict(tuple(selected.groupby("t")))
     bar = tqdm(range(n_frames), desc=desc, unit="frame", disable=None if progress else True)
     with contextlib.closing(masks.frames(t for t in range(n_frames) if t in by_frame)) as loaded:

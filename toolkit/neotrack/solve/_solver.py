@@ -230,9 +230,10 @@ class _Bases:
     """The optimal LP bases of the last few programs solved from a ``start``, by the structure of
     their matrix: a program solved again with other pins or costs but the same candidates, links
     and anchors (an interactive correction of the same frames, then the next) starts from the
-    basis that was optimal before. Only bounds differ, so it stays a basis, dual feasible, and
-    the dual simplex needs tens of iterations instead of thousands (0.4-0.6 s -> about 0.1 s for
-    ten dense frames). Thread-safe; a handful kept, least recently used dropped."""
+    basis that was optimal before. Only bounds differ, so it is still a basis and, but for the
+    few columns a pin freed or fixed, an optimal one: the simplex needs tens of iterations
+    instead of thousands (0.4-0.6 s -> about 0.1 s for ten dense frames). Only the time depends
+    on it, never the optimum. Thread-safe; a handful kept, least recently used dropped."""
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
