@@ -176,7 +176,7 @@ def test_a_start_near_the_optimum_gives_the_same_optimum(seed: int) -> None:
         assert out not in set(warm.segments.id)
 
 
-def test_a_program_solved_again_with_other_pins_starts_from_the_last_optimal_basis() -> None:
+def test_a_remembered_basis_is_found_by_the_program_s_structure_and_never_changes_the_optimum() -> None:
     from neotrack.solve import _solver
 
     seg, lnk, hier = random_window(np.random.default_rng(7))

@@ -143,18 +143,13 @@ def test_missing_java_is_one_clear_line(tmp_path: Path) -> None:
     assert len(errors) == 1 and "Java not found" in errors[0]
 
 
-@pytest.mark.skipif(bool(os.environ.get("NEOTRACK_NEO4J_URI")), reason="a server the toolkit did not start")
 def test_transaction_logs_are_bounded(private_server: ServerSettings) -> None:
     """Neo4j keeps two days of transaction logs by default (for backups a local server has not):
     14 GB after a day of benchmarks. The toolkit's server keeps a bounded amount."""
     start(private_server)
     with Store(uri=private_server.uri) as store:
-        _check_retention(store)
-
-
-def _check_retention(store: Store) -> None:
-    rows = store._driver.execute_query(
-        "SHOW SETTINGS YIELD name, value WHERE name = $name RETURN value",
-        name="db.tx_log.rotation.retention_policy",
-    ).records
+        rows = store._driver.execute_query(
+            "SHOW SETTINGS YIELD name, value WHERE name = $name RETURN value",
+            name="db.tx_log.rotation.retention_policy",
+        ).records
     assert [r["value"] for r in rows] == ["256M size"]

@@ -154,17 +154,17 @@ def _frame_tree(
     perimeter = hg.accumulate_graph_edges(sub, length, hg.Accumulators.sum)
     with np.errstate(invalid="ignore", divide="ignore"):  # no contour: a whole component
         frontier = hg.attribute_contour_strength(tree, weights * length, perimeter, length, sub)
-    with_sea = areas(tree) >= _SEA_AREA
+    area = areas(tree)  # a node keeps its pixels when simplify_tree removes others: area[node_map]
+    with_sea = area >= _SEA_AREA
     whole = ~with_sea & (hg.attribute_contour_length(tree, perimeter, length, sub) == 0)
     frontier = np.where(whole, 0.0, frontier)  # a whole component has no contour (as a root)
     if params.min_frontier > 0:
         weak = (frontier < params.min_frontier) & ~whole & ~with_sea
         tree, node_map = hg.simplify_tree(tree, weak)
-        frontier, altitudes, whole = frontier[node_map], altitudes[node_map], whole[node_map]
+        frontier, altitudes, whole, area = (v[node_map] for v in (frontier, altitudes, whole, area))
     # height: the parent's altitude over the subtree's deepest; a whole component's, as a root, its own
     height = hg.attribute_height(tree, altitudes)
     height = np.where(whole, height - altitudes[tree.parents()] + altitudes, height)
-    area = areas(tree)
     internal = ~tree.is_leaf(np.arange(tree.num_vertices()))
     is_candidate = internal & (area >= params.min_area) & (area <= params.max_area)  # no sea: too large
     # Keep leaves and candidates only: the parent of a candidate is then its nearest candidate

@@ -46,7 +46,7 @@ def to_ctc(
     dilation: int = 0,
     first_frame: Any = None,
 ) -> Path:
-    """Write the dataset's solution as a CTC result folder; frame by frame (memory: a few frames, read ahead).
+    """Write the dataset's solution as a CTC result folder; frame by frame (a few frames in memory).
 
     Every frame gets a ``maskNNN.tif`` (uint16, LZW), empty where no cell was selected. Options
     (as ultrack's exporter): ``margin`` drops cells whose box comes within that many pixels of the

@@ -201,43 +201,28 @@ def _link(store: Store, dataset: str, config: Config, overwrite: bool, progress:
         t_min, t_max, _ = store.time_range(dataset)
         started = time.perf_counter()
         pending: list[pd.DataFrame] = []
-        rows = written = 0
+        written = 0
+        writing: Future[int] | None = None
         frames = range(max(t_min, start or 0), t_max + 1)
-        loaded = masks.frames(frames)  # read ahead in threads, while this one computes
-        # one batch is written in a thread while the next is computed; batches go in order, and
-        # each records where a cut run resumes only once its links are in
-        with closing(loaded), ThreadPoolExecutor(1, thread_name_prefix="neotrack-link") as writer:
-            writing: Future[int] | None = None
-
-            def flush(next_frame: int) -> None:
-                nonlocal rows, written, writing
-                batch = pd.concat(pending, ignore_index=True)
-                pending.clear()
-                rows = 0
-                if writing is not None:
-                    written += writing.result()  # a failed write stops the run here
-                writing = writer.submit(_write, store, dataset, batch, next_frame)
-
-            bar = tqdm(
-                total=max(len(frames) - 1, 0),
-                desc="linking",
-                unit="frame",
-                disable=None if progress else True,
-            )
-            with bar:
-                for a, b in pairwise(loaded):
-                    links = frame_links(a, b, config.linking, voxel)
-                    if links.empty:
-                        log.info("frames %d -> %d: no links", a.t, b.t)
-                    pending.append(links)
-                    rows += len(links)
-                    if rows >= store.batch_size:
-                        flush(b.t)
-                    bar.update()
-            if pending:
-                flush(t_max)
-            if writing is not None:
-                written += writing.result()
+        bar = tqdm(
+            total=max(len(frames) - 1, 0), desc="linking", unit="frame", disable=None if progress else True
+        )
+        # the next frames are read ahead in threads, and one batch is written in a thread while the
+        # next is computed; batches go in order, each recording where a cut run resumes once it is in
+        with closing(masks.frames(frames)) as loaded, ThreadPoolExecutor(1) as writer, bar:
+            for a, b in pairwise(loaded):
+                links = frame_links(a, b, config.linking, voxel)
+                if links.empty:
+                    log.info("frames %d -> %d: no links", a.t, b.t)
+                pending.append(links)
+                if sum(map(len, pending)) >= store.batch_size or b.t == t_max:
+                    written += writing.result() if writing else 0  # a failed write stops the run here
+                    writing = writer.submit(
+                        _write, store, dataset, pd.concat(pending, ignore_index=True), b.t
+                    )
+                    pending = []
+                bar.update()
+            written += writing.result() if writing else 0
         # counted as written from scratch; a resumed run counts what the cut run left too (a scan)
         n_links = written if start is None else store.count_links(dataset)
         seconds = time.perf_counter() - started

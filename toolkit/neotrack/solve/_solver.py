@@ -174,7 +174,7 @@ def _highs(
             if known is None or h.setBasis(known) != highspy.HighsStatus.kOk:
                 h.setBasis(_basis_near(a, row_lo, row_hi, np.clip(start, p.lower, p.upper)))
     h.run()
-    if key is not None and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+    if key is not None and h.getModelStatus() == status.kOptimal:
         _BASES.put(key, h.getBasis())
     h.setOptionValue("presolve", "choose")
     if lp_first or relax:
@@ -231,9 +231,10 @@ class _Bases:
     their matrix: a program solved again with other pins or costs but the same candidates, links
     and anchors (an interactive correction of the same frames, then the next) starts from the
     basis that was optimal before. Only bounds differ, so it is still a basis and, but for the
-    few columns a pin freed or fixed, an optimal one: the simplex needs tens of iterations
-    instead of thousands (0.4-0.6 s -> about 0.1 s for ten dense frames). Only the time depends
-    on it, never the optimum. Thread-safe; a handful kept, least recently used dropped."""
+    few columns a pin freed or fixed, an optimal one, and the simplex needs a few iterations where
+    a start from the stored choice needs thousands (``bench/bench_solve.py window`` prints the first
+    correction of a range apart from the later ones). Only the time depends on it, never the
+    optimum. Thread-safe; a handful kept, least recently used dropped."""
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
