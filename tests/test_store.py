@@ -69,6 +69,27 @@ def test_datasets_are_isolated_and_deletion_touches_nothing_else(store: Store) -
                 store.delete_dataset(name)
 
 
+def test_largest_track_id_is_the_dataset_s_own(store: Store) -> None:
+    names = [f"tracks-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    segments = grid_segments(3, 4)
+    try:
+        for name, top in zip(names, (7, 900), strict=True):
+            store.create_dataset(name)
+            store.write_segments(name, segments)
+            assert store.max_track_id(name) == 0  # no solution yet
+            ids = segments.id.iloc[:5]
+            tracks = np.array([1, 3, top, 2, 5])
+            store.write_tracks(
+                name,
+                pd.DataFrame({"id": ids, "track_id": tracks, "parent_track_id": 0, "lineage_id": tracks}),
+            )
+        assert [store.max_track_id(name) for name in names] == [7, 900]
+    finally:
+        for name in names:
+            if store.has_dataset(name):
+                store.delete_dataset(name)
+
+
 @pytest.mark.parametrize("writers", [1, 2])
 def test_a_batch_failing_half_way_leaves_nothing_of_itself(store: Store, dataset: str, writers: int) -> None:
     stored = grid_segments(1, 5)

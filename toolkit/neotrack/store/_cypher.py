@@ -233,9 +233,12 @@ RETURN count(r) AS n
 """
 )
 MAX_TRACK_ID = f"""
-MATCH (s:{S} {{dataset: $dataset}}) WHERE s.track_id IS NOT NULL
-RETURN s.track_id AS n ORDER BY s.track_id DESC LIMIT 1
+MATCH (s:{S}) USING INDEX s:{S}(dataset, track_id)
+WHERE s.dataset = $dataset AND s.track_id >= -9223372036854775808
+RETURN s.track_id AS n ORDER BY s.dataset DESC, s.track_id DESC LIMIT 1
 """
+"""The largest track id: the last entry of the track index (ordered by both of its keys, so
+Neo4j reads one entry, not every track id of the dataset)."""
 READ_DESCENDANTS = f"""
 UNWIND $id AS id
 MATCH (:{S} {{dataset: $dataset, id: id}})-[:{Rel.NEXT}*]->(d)
