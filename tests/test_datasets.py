@@ -65,6 +65,42 @@ def test_ctc_layout_passes_the_official_validator(tmp_path: Path) -> None:
     assert validate_sequence(str(res), threads=1)["Valid"] == 1
 
 
+@pytest.mark.parametrize("shape", [(160, 160), (10, 96, 96)])
+def test_merged_nuclei_are_one_blob_with_a_marker_for_each_cell(shape: tuple[int, ...]) -> None:
+    scene = simulate(
+        n_frames=30, shape=shape, n_cells=12, division_rate=0.02, mergers=0.5, markers=True, seed=3
+    )
+    _labels_follow_tracks(scene)
+    merged = scene.mergers
+    assert merged.merger.nunique() >= 2
+    per_merger = merged.groupby("merger").agg(frames=("t", "nunique"), cells=("L", "nunique"))
+    assert (per_merger.cells == 2).all() and (per_merger.frames <= 3).all()
+    assert (per_merger.frames == 3).any()
+    radius = 8.0 * 1.15  # the largest a nucleus grows
+    marker_area = np.pi * (0.25 * radius + 1) ** 2 * (2 if len(shape) == 3 else 1)
+    for (t, _), cells in merged.groupby(["t", "merger"]):
+        image = scene.images[t].astype(float)
+        centres = [np.argwhere(scene.labels[t] == label).mean(axis=0) for label in cells.L]
+        for label in cells.L:  # two disjoint markers, each small
+            assert 0 < (scene.labels[t] == label).sum() <= marker_area
+        # one blob: from one centre to the other the image stays as bright as at the centres
+        line = np.linspace(centres[0], centres[1], 9).round().astype(int)
+        profile = image[tuple(line.T)]
+        assert profile.min() > 0.8 * min(profile[0], profile[-1]), (t, profile)
+        assert np.linalg.norm(centres[0] - centres[1]) < radius
+    # before and after a merger its cells are apart, as the generator keeps nuclei
+    for _, cells in merged.groupby("merger"):
+        for t in (cells.t.min() - 1, cells.t.max() + 1):
+            present = [
+                label
+                for label in cells.L.unique()
+                if 0 <= t < scene.n_frames and (scene.labels[t] == label).any()
+            ]
+            if len(present) == 2:
+                a, b = (np.argwhere(scene.labels[t] == label).mean(axis=0) for label in present)
+                assert np.linalg.norm((a - b) * [2, 1, 1][-len(shape) :]) > 1.5 * 8.0 * 0.85
+
+
 def test_lineage_links_cover_moves_and_divisions() -> None:
     scene = simulate(n_frames=20, division_rate=0.08, seed=2)
     links = lineage_links(scene.tracks)
@@ -77,7 +113,14 @@ def test_lineage_links_cover_moves_and_divisions() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"shape": (5,)}, {"shape": (4, 4)}, {"n_frames": 0}, {"shape": (8, 32, 32), "voxel_size": (1, 1)}],
+    [
+        {"shape": (5,)},
+        {"shape": (4, 4)},
+        {"n_frames": 0},
+        {"shape": (8, 32, 32), "voxel_size": (1, 1)},
+        {"mergers": -1.0},
+        {"mergers": 0.5, "merge_frames": 0},
+    ],
 )
 def test_bad_parameters_are_refused(kwargs: dict) -> None:
     with pytest.raises(InputError):

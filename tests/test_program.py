@@ -249,3 +249,85 @@ def test_size_weighting_counts_the_capped_areas_of_every_candidate_given() -> No
     node = p.cost[p.col("node")]
     assert node[1] / node[0] == pytest.approx(2.0)  # 200 / 100: the larger one counted up to the cap
     assert node[0] == pytest.approx(cfg.segment_weight * 100 / 150)
+
+
+def merger_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Two nuclei (400 px) run into each other: one blob of 800 px at t 1-2 that no candidate
+    separates, then apart again at t 3; each linked to the blob as well as one cell to half of it."""
+    segments = [(0, 1, 50, 40, 400), (0, 2, 50, 60, 400), (1, 1, 50, 50, 800), (2, 1, 50, 50, 800)]
+    segments += [(3, 1, 50, 40, 400), (3, 2, 50, 60, 400), (4, 1, 50, 38, 400), (4, 2, 50, 62, 400)]
+    links = [((0, 1), (1, 1), 0.45), ((0, 2), (1, 1), 0.45), ((1, 1), (2, 1), 0.9)]
+    links += [((2, 1), (3, 1), 0.45), ((2, 1), (3, 2), 0.45), ((3, 1), (4, 1), 0.9), ((3, 2), (4, 2), 0.9)]
+    return tables(segments, links)
+
+
+def test_a_merger_holds_both_cells_and_keeps_both_tracks_through_it() -> None:
+    seg, lnk, hier = merger_tables()
+    blob = {sid(1, 1), sid(2, 1)}
+
+    def solved(k: int):  # type: ignore[no-untyped-def]
+        cfg = TrackingConfig(max_objects_per_merger=k)
+        return solve_program(build_program(seg, lnk, hier, cfg, cell_area=400.0), cfg)
+
+    one = solved(1)  # one cell per segment: one track ends in the blob, and it "divides" after
+    assert "cells" not in one.segments
+    assert one.transitions.source.value_counts()[sid(2, 1)] == 2  # the false division
+    assert one.transitions.target.value_counts()[sid(1, 1)] == 1  # the other cell lost
+    two = solved(2)
+    cells = dict(zip(two.segments.id, two.segments.cells, strict=True))
+    assert {i: cells[i] for i in blob} == {i: 2 for i in blob}
+    assert all(cells[i] == 1 for i in set(cells) - blob)
+    carried = {
+        (s, t): c
+        for s, t, c in zip(two.transitions.source, two.transitions.target, two.transitions.cells, strict=True)
+    }
+    assert carried == {
+        (sid(*a), sid(*b)): (2 if a[0] == 1 else 1)
+        for a, b, _ in [
+            ((0, 1), (1, 1), 0),
+            ((0, 2), (1, 1), 0),
+            ((1, 1), (2, 1), 0),
+            ((2, 1), (3, 1), 0),
+            ((2, 1), (3, 2), 0),
+            ((3, 1), (4, 1), 0),
+            ((3, 2), (4, 2), 0),
+        ]
+    }
+    # the same with CBC (integer columns above 1 through python-mip)
+    cbc = TrackingConfig(max_objects_per_merger=2, solver="CBC")
+    other = solve_program(build_program(seg, lnk, hier, cbc, cell_area=400.0), cbc)
+    assert other.objective == pytest.approx(two.objective, abs=1e-6)
+    assert dict(zip(other.segments.id, other.segments.cells, strict=True)) == cells
+
+
+def test_size_evidence_weighs_against_the_tracks_and_separable_cells_stay_apart() -> None:
+    seg, lnk, hier = merger_tables()
+    small = seg.assign(area=400)  # the blob no larger than one nucleus (as cells passing over each other)
+
+    def blob_cells(weight: float) -> set[int]:
+        cfg = TrackingConfig(max_objects_per_merger=2, merger_weight=weight)
+        sol = solve_program(build_program(small, lnk, hier, cfg, cell_area=400.0), cfg)
+        return set(sol.segments.cells[sol.segments.t.isin([1, 2])])
+
+    assert blob_cells(-0.1) == {2}  # two cells in, two out: the tracks outweigh the size
+    assert blob_cells(-1.0) == {1}  # the default: size evidence weighs more; one cell lost, one "divides"
+    # where the hierarchy offers the two cells apart, they are taken apart, as with one cell per segment
+    segments = [
+        (t, k, 50, 50 + dx, a) for t in range(3) for k, dx, a in ((1, 0, 800), (2, -10, 400), (3, 10, 400))
+    ]
+    links = [((t, k), (t + 1, k), 0.7) for t in range(2) for k in (1, 2, 3)]
+    seg, lnk, hier = tables(segments, links, [((t, 1), (t, k)) for t in range(3) for k in (2, 3)])
+    for k in (1, 2, 3):
+        cfg = TrackingConfig(max_objects_per_merger=k)
+        program = build_program(seg, lnk, hier, cfg, cell_area=400.0, free_first=False)
+        assert set(solve_program(program, cfg).segments.id) == {sid(t, i) for t in range(3) for i in (2, 3)}
+
+
+def test_counts_are_refused_where_the_store_is_written() -> None:
+    from neotrack.config import Config
+    from neotrack.errors import InputError
+    from neotrack.solve import solve
+
+    config = Config.from_dict({"tracking": {"max_objects_per_merger": 2}})
+    with pytest.raises(InputError, match="max_objects_per_merger"):
+        solve("any-dataset", config)

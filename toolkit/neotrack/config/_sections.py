@@ -305,6 +305,18 @@ class TrackingConfig(_Section):
     candidate beyond that more likely holds two touching cells than one, and earns more as two.
     A larger nucleus still wins over its fragments where those overlap their successors less well
     (None: no cap, every pixel counts alike)."""
+    max_objects_per_merger: int = Field(default=1, ge=1)
+    """Cells one segment may hold (ilastik's parameter): 1, every segment is one cell; above 1,
+    touching or overlapping nuclei that no candidate separates can be one segment holding several
+    cells, which are counted through transitions, appearances and disappearances so that each keeps
+    its track through the merger (``solve/_counts.py``). For now programs built from tables
+    (``build_program``) solve it; the store-backed ``solve`` accepts 1 only."""
+    merger_weight: float = -1.0
+    """Reward (negative: cost) per cell by which a segment's count differs from what its area says
+    (area over the typical cell's, beyond one); only with ``max_objects_per_merger`` above 1. On the
+    scale of a transition's reward (at most 1 per typical cell), as ilastik weighs detections like
+    transitions: weaker, and any segment that several tracks could reach would take them all in,
+    each transition earning its reward; a blob of two cells' area holding two costs nothing."""
     link_function: Literal["power", "identity"] = "power"
     """Transition weight transform: ``sign(w) |w|**power + bias``, or ``w + bias``."""
     power: float = Field(default=2.0, gt=0)

@@ -1,4 +1,5 @@
-"""Synthetic time-lapses of nuclei with known lineages: they move, divide, enter and leave."""
+"""Synthetic time-lapses of nuclei with known lineages: they move, divide, enter and leave, and,
+when asked, two of them run into each other and stay one blob for a few frames (a merger)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,14 @@ from neotrack.errors import InputError
 
 log = logging.getLogger(__name__)
 
+MERGER_COLUMNS = ("t", "merger", "L")
+SEPARATION = 0.6
+"""Centres of two merged nuclei lie this many radii (of the smaller) apart: their union is one
+convex blob, about 1.3 times as long as wide, without a neck or a boundary between them."""
+MARKER = 0.25
+"""Ground-truth markers are discs of this many nucleus radii (at least 1.5 px), centred on the
+nuclei: disjoint even inside a merger, as CTC's TRA markers may be."""
+
 FlowFn = Callable[[np.ndarray, int], np.ndarray]
 """Displacement (N, ndim) in pixels for positions (N, ndim) at frame t."""
 
@@ -27,12 +36,17 @@ class SyntheticScene:
         labels: (T, [Z,] Y, X) uint16, one label per track (as CTC ``man_trackXXX.tif``).
         tracks: Columns ``L, B, E, P``: label, first frame, last frame, parent label (0 = none).
         voxel_size: Physical size of a voxel per spatial axis.
+        mergers: The true mergers, one row per cell in one: ``t, merger, L`` (frame, the merger's
+            number, the label of a cell it holds); empty unless ``simulate(mergers=...)``.
     """
 
     images: np.ndarray
     labels: np.ndarray
     tracks: pd.DataFrame
     voxel_size: tuple[float, ...]
+    mergers: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame({k: np.zeros(0, np.int64) for k in MERGER_COLUMNS})
+    )
 
     @property
     def n_frames(self) -> int:
@@ -51,6 +65,10 @@ class _Cells:
     brightness: np.ndarray  # (N,)
     label: np.ndarray  # (N,) int
     age: np.ndarray  # (N,) frames since birth
+    partner: np.ndarray  # (N,) label of the cell it is merged with, 0: none
+    merged_for: np.ndarray  # (N,) frames the merger still lasts
+    merger: np.ndarray  # (N,) number of the merger it is in, 0: none
+    side: np.ndarray  # (N, ndim) unit direction (physical) from the partner's side to its own
 
 
 def simulate(
@@ -66,6 +84,9 @@ def simulate(
     noise: float = 8.0,
     voxel_size: Sequence[float] | None = None,
     seed: int = 0,
+    mergers: float = 0.0,
+    merge_frames: int = 3,
+    markers: bool = False,
 ) -> SyntheticScene:
     """Simulate nuclei in 2D+t (``shape=(Y, X)``) or 3D+t (``shape=(Z, Y, X)``).
 
@@ -82,6 +103,15 @@ def simulate(
         noise: Standard deviation of the Gaussian camera noise, in grey levels.
         voxel_size: Physical voxel size per axis (default 1, with z = 2 in 3D).
         seed: Random seed; equal seeds give equal scenes.
+        mergers: Expected mergers starting per frame: a cell and its nearest neighbour (within
+            three radii, neither dividing nor merged already) run together and stay one blob for
+            ``merge_frames`` frames — centres ``SEPARATION`` radii apart, one brightness — then
+            part, each on its own side, and go on. Recorded in ``SyntheticScene.mergers``. The
+            default 0 draws nothing more from the random generator: scenes are as before.
+        merge_frames: Frames a merger lasts.
+        markers: Ground truth as small disjoint discs on the nuclei' centres (``MARKER``) rather
+            than whole nuclei: every cell of a merger keeps a marker of its own, so TRA can tell
+            whether a tracker kept both (CTC allows markers as TRA ground truth).
     """
     shape = tuple(int(s) for s in shape)
     ndim = len(shape)
@@ -89,6 +119,8 @@ def simulate(
         raise InputError(f"shape must be (Y, X) or (Z, Y, X) with sides >= 8, got {shape}")
     if n_frames < 1 or n_cells < 0:
         raise InputError(f"need n_frames >= 1 and n_cells >= 0, got {n_frames}, {n_cells}")
+    if mergers < 0 or merge_frames < 1:
+        raise InputError(f"need mergers >= 0 and merge_frames >= 1, got {mergers}, {merge_frames}")
     spacing = (
         tuple(float(v) for v in voxel_size) if voxel_size else ((2.0, 1.0, 1.0) if ndim == 3 else (1.0, 1.0))
     )
@@ -106,7 +138,13 @@ def simulate(
         np.empty(0),
         np.empty(0, dtype=int),
         np.empty(0, dtype=int),
+        np.empty(0, dtype=int),
+        np.empty(0, dtype=int),
+        np.empty(0, dtype=int),
+        np.empty((0, ndim)),
     )
+    merged_rows: list[tuple[int, int, int]] = []
+    n_mergers = 0
     tracks: dict[int, list[int]] = {}  # label -> [B, E, P]
     next_label = 1
     for _ in range(n_cells):
@@ -118,14 +156,18 @@ def simulate(
     labels = np.zeros((n_frames, *shape), dtype=np.uint16)
     for t in range(n_frames):
         _separate(cells, axis_scale, shape)
-        labels[t] = _paint(cells, shape, axis_scale)
+        nuclei = _paint(cells, shape, axis_scale)
+        labels[t] = _paint(cells, shape, axis_scale, MARKER) if markers else nuclei
         present = np.unique(labels[t])
         for lab in cells.label:  # a track exists exactly where its label is painted
             if lab in present:
                 tracks[lab][1] = t
-        images[t] = _render(labels[t], cells, noise, rng)
+        merged_rows += [(t, int(m), int(lab)) for m, lab in zip(cells.merger, cells.label, strict=True) if m]
+        images[t] = _render(nuclei, cells, noise, rng)
         if t == n_frames - 1:
             break
+        if mergers > 0:
+            n_mergers = _merge(cells, rng.poisson(mergers), n_mergers, merge_frames, axis_scale, shape, rng)
         next_label = _step(
             cells,
             tracks,
@@ -153,7 +195,8 @@ def simulate(
         len(table),
         int((table["P"] > 0).sum() // 2),
     )
-    return SyntheticScene(images, labels, table, spacing)
+    merged = pd.DataFrame(merged_rows, columns=list(MERGER_COLUMNS), dtype=np.int64)
+    return SyntheticScene(images, labels, table, spacing, merged)
 
 
 def _random_inside(rng: np.random.Generator, shape: tuple[int, ...], radius: float) -> np.ndarray:
@@ -177,6 +220,10 @@ def _add_cell(
     cells.brightness = np.append(cells.brightness, rng.uniform(0.6, 1.0))
     cells.label = np.append(cells.label, label)
     cells.age = np.append(cells.age, 0)
+    cells.partner = np.append(cells.partner, 0)
+    cells.merged_for = np.append(cells.merged_for, 0)
+    cells.merger = np.append(cells.merger, 0)
+    cells.side = np.vstack([cells.side, np.zeros(len(pos))])
     tracks[label] = [t, t - 1, parent]  # E < B until the label is painted
     return label + 1
 
@@ -203,7 +250,7 @@ def _step(
 ) -> int:
     """Advance from frame t to t + 1: divide, move, leave, enter."""
     n = len(cells.label)
-    dividing = (rng.random(n) < division_rate) & (cells.age >= 5)
+    dividing = (rng.random(n) < division_rate) & (cells.age >= 5) & (cells.partner == 0)
     for i in np.flatnonzero(dividing):
         direction = rng.normal(size=len(shape)) / axis_scale
         direction[:-2] = 0 if len(shape) == 3 and rng.random() < 0.7 else direction[:-2]
@@ -229,8 +276,11 @@ def _step(
     cells.pos = cells.pos + move
     cells.radius = np.minimum(cells.radius * 1.04, radius * 1.15)
     cells.age += 1
+    _hold_mergers(cells, axis_scale)
     inside = np.all((cells.pos >= 0) & (cells.pos <= np.array(shape) - 1), axis=1)
     _keep(cells, inside)
+    alone = (cells.partner > 0) & ~np.isin(cells.partner, cells.label)  # its partner left
+    _part(cells, alone)
 
     for _ in range(rng.poisson(appear_rate)):
         pos = _random_inside(rng, shape, radius)
@@ -238,6 +288,67 @@ def _step(
         pos[axis] = rng.choice([radius * 0.5, shape[axis] - 1 - radius * 0.5])
         next_label = _add_cell(cells, tracks, next_label, pos, radius, rng, t + 1, 0)
     return next_label
+
+
+def _merge(
+    cells: _Cells,
+    n_new: int,
+    n_mergers: int,
+    frames: int,
+    axis_scale: np.ndarray,
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+) -> int:
+    """Start ``n_new`` mergers (fewer when no pair qualifies): a random free cell with its nearest
+    free neighbour within three radii. Returns the number of mergers started so far."""
+    for _ in range(n_new):
+        free = np.flatnonzero((cells.partner == 0) & (cells.age >= 1))
+        if len(free) < 2:
+            break
+        phys = cells.pos[free] / axis_scale
+        i = int(rng.integers(len(free)))
+        dist = np.linalg.norm(phys - phys[i], axis=1)
+        dist[i] = np.inf
+        j = int(np.argmin(dist))
+        if dist[j] > 3 * max(cells.radius[free[i]], cells.radius[free[j]]):
+            continue
+        a, b = free[i], free[j]
+        n_mergers += 1
+        side = (phys[i] - phys[j]) / max(dist[j], 1e-9)
+        cells.partner[[a, b]] = cells.label[[b, a]]
+        cells.merged_for[[a, b]] = frames
+        cells.merger[[a, b]] = n_mergers
+        cells.side[a], cells.side[b] = side, -side
+        cells.brightness[[a, b]] = cells.brightness[[a, b]].mean()  # no boundary of intensity
+        cells.vel[[a, b]] = cells.vel[[a, b]].mean(axis=0)
+    return n_mergers
+
+
+def _hold_mergers(cells: _Cells, axis_scale: np.ndarray) -> None:
+    """For the next frame: a merger that has lasted its frames parts (``_separate`` pushes the two
+    apart, each to its own side); the others hold their cells at the pair's centre, ``SEPARATION``
+    radii apart along their sides."""
+    _part(cells, (cells.partner > 0) & (cells.merged_for <= 0))
+    merged = np.flatnonzero(cells.partner > 0)
+    if not len(merged):
+        return
+    where = {int(lab): k for k, lab in enumerate(cells.label)}
+    for a in merged.tolist():
+        b = where.get(int(cells.partner[a]))
+        if b is None or a > b:
+            continue
+        centre = (cells.pos[a] + cells.pos[b]) / 2
+        half = SEPARATION * min(cells.radius[a], cells.radius[b]) / 2
+        cells.pos[a] = centre + cells.side[a] * half * axis_scale
+        cells.pos[b] = centre + cells.side[b] * half * axis_scale
+        cells.vel[[a, b]] = cells.vel[[a, b]].mean(axis=0)
+    cells.merged_for[merged] -= 1
+
+
+def _part(cells: _Cells, which: np.ndarray) -> None:
+    cells.partner[which] = 0
+    cells.merged_for[which] = 0
+    cells.merger[which] = 0
 
 
 def _separate(cells: _Cells, axis_scale: np.ndarray, shape: tuple[int, ...]) -> None:
@@ -249,6 +360,7 @@ def _separate(cells: _Cells, axis_scale: np.ndarray, shape: tuple[int, ...]) -> 
         diff = phys[:, None, :] - phys[None, :, :]
         dist = np.linalg.norm(diff, axis=-1) + np.eye(len(phys)) * 1e9
         min_dist = (cells.radius[:, None] + cells.radius[None, :]) * 1.05 + 1
+        min_dist[cells.partner[:, None] == cells.label[None, :]] = 0  # a merger's cells stay together
         overlap = np.clip(min_dist - dist, 0, None)
         if not overlap.any():
             return
@@ -256,10 +368,14 @@ def _separate(cells: _Cells, axis_scale: np.ndarray, shape: tuple[int, ...]) -> 
         cells.pos = np.clip(cells.pos + push * axis_scale, 0, np.array(shape) - 1)
 
 
-def _paint(cells: _Cells, shape: tuple[int, ...], axis_scale: np.ndarray) -> np.ndarray:
+def _paint(
+    cells: _Cells, shape: tuple[int, ...], axis_scale: np.ndarray, scale: float | None = None
+) -> np.ndarray:
+    """Each cell's label on its nucleus (earlier cells win where nuclei overlap), or, with
+    ``scale``, on a disc of ``scale`` radii (at least 1.5 px) at its centre: a marker."""
     frame = np.zeros(shape, dtype=np.uint16)
     for pos, rad, lab in zip(cells.pos, cells.radius, cells.label, strict=True):
-        radii = rad * axis_scale
+        radii = (rad if scale is None else max(scale * rad, 1.5)) * axis_scale
         lo = np.maximum(np.floor(pos - radii).astype(int), 0)
         hi = np.minimum(np.ceil(pos + radii).astype(int) + 1, shape)
         if np.any(hi <= lo):

@@ -40,6 +40,8 @@ class TrackingProblem:
     lower: np.ndarray
     upper: np.ndarray
     blocks: list[tuple[str, sp.coo_matrix, np.ndarray, np.ndarray]] = dataclasses.field(default_factory=list)
+    extra: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    """Column blocks added after the edges (``add_columns``): kind -> (first column, count)."""
 
     @classmethod
     def create(
@@ -89,7 +91,9 @@ class TrackingProblem:
         """Column numbers of variable ``kind`` (a name of ``KINDS`` or ``"edge"``) for the given
         segment or link positions (default: all)."""
         n = self.n_segments
-        if kind == "edge":
+        if kind in self.extra:
+            base, size = self.extra[kind]
+        elif kind == "edge":
             base, size = len(KINDS) * n, len(self.links)
         else:
             base, size = KINDS.index(kind) * n, n
@@ -115,6 +119,16 @@ class TrackingProblem:
         ):
             x[self.col(kind)] = value
         return x
+
+    def add_columns(self, kind: str, size: int, upper: float) -> None:
+        """``size`` more columns of variable ``kind``, integer in [0, ``upper``], cost 0; only
+        before any row (rows are built against the columns there are)."""
+        if self.blocks:
+            raise ValueError("columns are added before the first row")
+        self.extra[kind] = (self.n_cols, size)
+        self.cost = np.concatenate([self.cost, np.zeros(size)])
+        self.lower = np.concatenate([self.lower, np.zeros(size)])
+        self.upper = np.concatenate([self.upper, np.full(size, float(upper))])
 
     def add_rows(
         self,

@@ -15,6 +15,7 @@ import pandas as pd
 from neotrack.config import TrackingConfig
 from neotrack.solve import _constraints as cons
 from neotrack.solve import _costs as costs
+from neotrack.solve import _counts as counted
 from neotrack.solve._problem import TrackingProblem
 from neotrack.solve._solver import optimize, solver_name
 from neotrack.store import ID_STRIDE
@@ -24,7 +25,8 @@ from neotrack.store import ID_STRIDE
 class ProgramSolution:
     """What a window's program chose: ``segments`` (id, t) and ``transitions`` (source, target,
     source_t); the objective, the solver's relative gap (0 when the LP relaxation was integral)
-    and the solver's name."""
+    and the solver's name. With ``max_objects_per_merger`` above 1 both tables have a ``cells``
+    column: the cells a segment holds (above 1: a merger), the cells a transition carries."""
 
     segments: pd.DataFrame
     transitions: pd.DataFrame
@@ -70,8 +72,17 @@ def build_program(
     all_areas = segments.area.to_numpy(dtype=float) if "area" in segments else None  # before any drop
     segments = _without_unselected_anchors(segments, links, frames, first_fixed, last_fixed)
     p = TrackingProblem.create(segments, links, hierarchy, frames)
-    cons.one_parent(p)
-    cons.flow_out(p)
+    k = cfg.max_objects_per_merger
+    if k > 1:  # cells counted: conservation over counts instead of one parent / one successor
+        counted.add_count_columns(p, k)
+        counted.conserve_arrivals(p)
+        counted.conserve_departures(p)
+        counted.counts_follow_choices(p, k)
+        counted.only_single_cells_divide(p, k)
+        counted.count_evidence(p, k, cell_area)
+    else:
+        cons.one_parent(p)
+        cons.flow_out(p)
     if tighten:
         cons.edge_needs_source(p)
     cons.division_needs_segment(p)
@@ -93,6 +104,8 @@ def build_program(
     p.cost[p.col("disappear")] = costs.disappearances(p, cfg, ramp)
     p.cost[p.col("divide")] = costs.divisions(p, cfg)
     p.cost[p.col("node")] = costs.segments(p, cfg, size)
+    if k > 1:
+        counted.counts(p, cfg, p.cost[p.col("appear")].copy(), p.cost[p.col("disappear")].copy())
     return p
 
 
@@ -145,11 +158,14 @@ def solve_program(
         segments = pd.DataFrame({"id": np.zeros(0, np.int64), "t": np.zeros(0, np.int64)})
         transitions = pd.DataFrame({k: np.zeros(0, np.int64) for k in ("source", "target", "source_t")})
         return ProgramSolution(segments, transitions, 0.0, 0.0, solver_name(cfg))
-    x0 = None if start is None else p.values(*start)
+    x0 = None if start is None or p.extra else p.values(*start)  # a start knows no counts
     best = optimize(p, cfg, where, lp_first=lp_first, start=x0)
     node = best.x[p.col("node")] > 0.5
     edge = best.x[p.col("edge")] > 0.5
     chosen = p.segments.loc[node, ["id", "t"]].reset_index(drop=True)
     edges = p.links.loc[edge, ["source", "target"]].reset_index(drop=True)
     edges["source_t"] = edges.source // ID_STRIDE
+    if "cells" in p.extra:
+        chosen["cells"] = best.x[p.col("cells")][node].astype(np.int64)
+        edges["cells"] = best.x[p.col("flow")][edge].astype(np.int64)
     return ProgramSolution(chosen, edges, best.objective, best.gap, best.solver)

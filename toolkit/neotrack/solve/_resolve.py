@@ -21,6 +21,7 @@ import pandas as pd
 
 from neotrack.config import Config
 from neotrack.errors import InputError
+from neotrack.solve._counts import require_one_cell
 from neotrack.solve._job import read_job
 from neotrack.solve._program import solve_program
 from neotrack.solve._tracks import COLUMNS, assign_tracks, retrack_descendants
@@ -65,6 +66,7 @@ def solve_window(
         SolveError: no solution (pins that contradict each other or the anchors).
     """
     config = config or Config()
+    require_one_cell(config.tracking)
     with opened(store) as s:
         started = time.perf_counter()
         with s.writing(dataset, "solve window"):

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from neotrack._parallel import map_tasks
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
+from neotrack.solve._counts import require_one_cell
 from neotrack.solve._job import WindowJob, read_job, read_planned, solve_job
 from neotrack.solve._program import ProgramSolution
 from neotrack.solve._tracks import assign_tracks
@@ -48,6 +49,7 @@ def solve(
     settings, package version, solver, objective and gap are recorded on the dataset.
     """
     config = config or Config()
+    require_one_cell(config.tracking)
     with opened(store) as opened_store:
         return _solve(opened_store, dataset, config, progress)
 

@@ -329,7 +329,7 @@ def _python_mip(
     model.max_mip_gap = cfg.solution_gap
     model.threads = cfg.n_threads
     x = [
-        model.add_var(lb=lo, ub=hi, obj=c, var_type=mip.BINARY)
+        model.add_var(lb=lo, ub=hi, obj=c, var_type=mip.BINARY if hi <= 1 else mip.INTEGER)
         for lo, hi, c in zip(p.lower.tolist(), p.upper.tolist(), p.cost.tolist(), strict=True)
     ]
     a, row_lo, row_hi = p.matrix()

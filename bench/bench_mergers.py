@@ -1,0 +1,63 @@
+"""Scenes where nuclei run into each other: how tracking scores through mergers.
+
+Run:  python bench/bench_mergers.py [--seeds 1 2 3] [--frames 40] [--set SECTION.KEY=VALUE ...]
+
+Each seed generates a 2D scene (``simulate(mergers=..., markers=True)``: about 20 nuclei of radius
+8 px, two of them at a time one blob for three frames, ground truth as one small marker per cell),
+writes it in CTC layout to a temporary folder, tracks it end to end as ``bench/evaluate.py`` does
+(no config: the defaults) and scores it with py-ctcmetrics. A merger that the tracker takes for one
+cell shows as a false negative per frame and broken links (AOGM ``NS``, ``FN``, ``EA``); the README
+reports the numbers. ``--set`` changes settings for ablations, as in ``evaluate.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from evaluate import run_one, with_overrides
+from neotrack import Config, Store, server
+from neotrack.datasets import simulate, write_ctc
+
+SCENE = {"shape": (256, 256), "n_cells": 20, "radius": 8.0, "division_rate": 0.01, "appear_rate": 0.1}
+SCENE |= {"mergers": 0.5, "merge_frames": 3, "markers": True}
+"""About 20 nuclei; a merger starts every other frame where a pair of neighbours qualifies."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    args = parser.parse_args()
+    rows = []
+    with (
+        tempfile.TemporaryDirectory(prefix="neotrack-mergers-") as tmp,
+        Store(uri=server.start().uri) as store,
+    ):
+        for seed in args.seeds:
+            scene = simulate(n_frames=args.frames, seed=seed, **SCENE)  # type: ignore[arg-type]
+            root = Path(tmp) / f"merger-scene-{seed}"
+            raw = write_ctc(scene, root)
+            merged = scene.mergers.groupby(["t", "merger"]).size()
+            print(
+                f"seed {seed}: {len(scene.tracks)} tracks, {scene.n_divisions} divisions, "
+                f"{scene.mergers.merger.nunique()} mergers over {len(merged)} merged objects "
+                f"(frame x merger), {int(merged.sum())} cells in them",
+                flush=True,
+            )
+            config = with_overrides(Config(), args.overrides)
+            config.data.working_dir = Path(tmp)
+            rows.append(
+                (f"seed {seed}", str(len(merged)), *run_one(store, raw, "raw", config, "defaults")[2:5])
+            )
+            store.delete_dataset(f"eval-{root.name}-01-defaults")
+    print("\n| scene | merged objects | TRA | DET | LNK |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
