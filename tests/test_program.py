@@ -323,11 +323,46 @@ def test_size_evidence_weighs_against_the_tracks_and_separable_cells_stay_apart(
         assert set(solve_program(program, cfg).segments.id) == {sid(t, i) for t in range(3) for i in (2, 3)}
 
 
-def test_counts_are_refused_where_the_store_is_written() -> None:
+def test_a_nucleus_somewhat_larger_than_the_typical_one_is_still_one_cell() -> None:
+    # one track of nuclei 1.1-1.4 typical cells large: the same choice with counts allowed
+    segments = [(t, 1, 50, 50 + t, a) for t, a in enumerate((440, 470, 500, 530, 560))]
+    seg, lnk, hier = tables(segments, [((t, 1), (t + 1, 1), 0.8) for t in range(4)])
+    for k in (1, 2):
+        cfg = TrackingConfig(max_objects_per_merger=k)
+        sol = solve_program(build_program(seg, lnk, hier, cfg, cell_area=400.0), cfg)
+        assert set(sol.segments.id) == set(seg.id) and len(sol.transitions) == 4
+        assert k == 1 or (sol.segments.cells == 1).all()
+
+
+def test_a_division_sends_one_cell_over_each_of_two_transitions() -> None:
+    # a cell runs into a blob of two cells' area, which then parts: the second cell came from
+    # somewhere (it appeared), not from a division sending both daughters over one transition
+    segments = [(0, 1, 50, 40, 400), (1, 1, 50, 42, 400), (2, 1, 50, 50, 800), (3, 1, 50, 50, 800)]
+    segments += [(4, 1, 50, 40, 400), (4, 2, 50, 60, 400)]
+    links = [((0, 1), (1, 1), 0.9), ((1, 1), (2, 1), 0.45), ((2, 1), (3, 1), 0.9)]
+    links += [((3, 1), (4, 1), 0.45), ((3, 1), (4, 2), 0.45)]
+    seg, lnk, hier = tables(segments, links)
+    cfg = TrackingConfig(max_objects_per_merger=2)
+    sol = solve_program(build_program(seg, lnk, hier, cfg, cell_area=400.0), cfg)
+    cells = dict(zip(sol.segments.id, sol.segments.cells, strict=True))
+    for source, carried in zip(sol.transitions.source, sol.transitions.cells, strict=True):
+        assert carried <= cells[source]  # no transition carries more than its source holds
+    assert cells[sid(2, 1)] == cells[sid(3, 1)] == 2
+    assert len(sol.transitions) == 5
+
+
+def test_counts_are_refused_where_the_store_is_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from neotrack.config import Config
     from neotrack.errors import InputError
-    from neotrack.solve import solve
+    from neotrack.solve import solve, solve_window
+    from neotrack.track import track
 
     config = Config.from_dict({"tracking": {"max_objects_per_merger": 2}})
-    with pytest.raises(InputError, match="max_objects_per_merger"):
-        solve("any-dataset", config)
+    for run in (
+        lambda: solve("any-dataset", config),
+        lambda: solve_window("any-dataset", 0, 2, config),
+        lambda: track(tmp_path / "in", tmp_path / "out", config=config),
+    ):
+        with pytest.raises(InputError, match="max_objects_per_merger"):
+            run()
+    assert not (tmp_path / "out").exists()  # refused before anything was written

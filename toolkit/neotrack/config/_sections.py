@@ -313,7 +313,7 @@ class TrackingConfig(_Section):
     (``build_program``) solve it; the store-backed ``solve`` accepts 1 only."""
     merger_weight: float = -1.0
     """Reward (negative: cost) per cell by which a segment's count differs from what its area says
-    (area over the typical cell's, beyond one); only with ``max_objects_per_merger`` above 1. On the
+    (its area over the typical cell's, rounded); only with ``max_objects_per_merger`` above 1. On the
     scale of a transition's reward (at most 1 per typical cell), as ilastik weighs detections like
     transitions: weaker, and any segment that several tracks could reach would take them all in,
     each transition earning its reward; a blob of two cells' area holding two costs nothing."""

@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 
 MERGER_COLUMNS = ("t", "merger", "L")
 SEPARATION = 0.6
-"""Centres of two merged nuclei lie this many radii (of the smaller) apart: their union is one
-convex blob, about 1.3 times as long as wide, without a neck or a boundary between them."""
+"""Centres of two merged nuclei lie this many radii (of the smaller) apart, or as far as their
+markers need to stay apart (a small daughter beside a grown cell): their union is one blob,
+at most about 1.3 times as long as wide, without a neck or a boundary between them."""
 MARKER = 0.25
 """Ground-truth markers are discs of this many nucleus radii (at least 1.5 px), centred on the
 nuclei: disjoint even inside a merger, as CTC's TRA markers may be."""
@@ -338,7 +339,9 @@ def _hold_mergers(cells: _Cells, axis_scale: np.ndarray) -> None:
         if b is None or a > b:
             continue
         centre = (cells.pos[a] + cells.pos[b]) / 2
-        half = SEPARATION * min(cells.radius[a], cells.radius[b]) / 2
+        ra, rb = cells.radius[a], cells.radius[b]
+        markers = max(MARKER * ra, 1.5) + max(MARKER * rb, 1.5) + 2  # apart even if sizes differ
+        half = max(SEPARATION * min(ra, rb), markers) / 2
         cells.pos[a] = centre + cells.side[a] * half * axis_scale
         cells.pos[b] = centre + cells.side[b] * half * axis_scale
         cells.vel[[a, b]] = cells.vel[[a, b]].mean(axis=0)

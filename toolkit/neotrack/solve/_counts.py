@@ -97,7 +97,9 @@ def counts_follow_choices(p: TrackingProblem, k: int) -> None:
 
 def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
     """cells_i + (k - 1) divide_i <= k: a dividing segment holds one cell (a merger's cells
-    part; they do not divide while merged)."""
+    part; they do not divide while merged); and flow_e + (k - 1) divide_src(e) <= k: each of a
+    division's transitions carries one cell, so its two cells leave over two transitions (one
+    transition carrying both would be a division nobody sees)."""
     n, seg = p.n_segments, np.arange(p.n_segments)
     p.add_rows(
         "only_single_cells_divide",
@@ -108,17 +110,29 @@ def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
         upper=float(k),
         n_rows=n,
     )
+    m, link = len(p.src), np.arange(len(p.src))
+    p.add_rows(
+        "daughters_one_cell_each",
+        rows=np.concatenate([link, link]),
+        cols=np.concatenate([p.col("flow"), p.col("divide", p.src)]),
+        coefs=np.concatenate([np.ones(m), np.full(m, k - 1.0)]),
+        lower=-np.inf,
+        upper=float(k),
+        n_rows=m,
+    )
 
 
 def count_evidence(p: TrackingProblem, k: int, cell_area: float | None) -> None:
-    """misfit_i >= |(cells_i - node_i) - q_i node_i|, q_i = clip(area_i / cell_area - 1, 0, k - 1):
-    the cells a selected segment holds beyond one, against those its area holds beyond one typical
-    cell (``cell_area``; default the median of the window's candidates). Its cost,
-    ``merger_weight`` per cell of misfit (``counts``), keeps a cell-sized segment at one cell and
-    makes a two-cell blob cheaper as a merger of two than as one cell that lost its neighbour."""
+    """misfit_i >= |(cells_i - node_i) - q_i node_i|, q_i = clip(round(area_i / cell_area) - 1, 0,
+    k - 1): the cells a selected segment holds beyond one, against those its area holds beyond one
+    typical cell (``cell_area``; default the median of the window's candidates), in whole cells
+    (so that misfit, an integer column, is exactly the difference: a nucleus of 1.2 typical ones
+    holding one cell costs nothing). Its cost, ``merger_weight`` per cell of misfit (``counts``),
+    keeps a cell-sized segment at one cell and makes a two-cell blob cheaper as a merger of two
+    than as one cell that lost its neighbour."""
     area = p.segments.area.to_numpy(dtype=float)
     typical = cell_area or (float(np.median(area)) if len(area) else 1.0)
-    q = np.clip(area / typical - 1.0, 0.0, k - 1.0)
+    q = np.clip(np.round(area / typical) - 1.0, 0.0, k - 1.0)
     n, seg = p.n_segments, np.arange(p.n_segments)
     cols = np.concatenate([p.col("misfit"), p.col("cells"), p.col("node")])
     rows = np.concatenate([seg, seg, seg])

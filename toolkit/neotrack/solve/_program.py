@@ -157,6 +157,8 @@ def solve_program(
     if p.n_cols == 0:  # nothing to choose (e.g. anchors with nothing selected around empty frames)
         segments = pd.DataFrame({"id": np.zeros(0, np.int64), "t": np.zeros(0, np.int64)})
         transitions = pd.DataFrame({k: np.zeros(0, np.int64) for k in ("source", "target", "source_t")})
+        if "cells" in p.extra:
+            segments["cells"] = transitions["cells"] = np.zeros(0, np.int64)
         return ProgramSolution(segments, transitions, 0.0, 0.0, solver_name(cfg))
     x0 = None if start is None or p.extra else p.values(*start)  # a start knows no counts
     best = optimize(p, cfg, where, lp_first=lp_first, start=x0)
