@@ -16,7 +16,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from evaluate import run_one, with_overrides
+from evaluate import dataset_of, print_table, run_one, with_overrides
 from neotrack import Config, Store, server
 from neotrack.datasets import simulate, write_ctc
 
@@ -49,14 +49,10 @@ def main() -> None:
             )
             config = with_overrides(Config(), args.overrides)
             config.data.working_dir = Path(tmp)
-            rows.append(
-                (f"seed {seed}", str(len(merged)), *run_one(store, raw, "raw", config, "defaults")[2:5])
-            )
-            store.delete_dataset(f"eval-{root.name}-01-defaults")
-    print("\n| scene | merged objects | TRA | DET | LNK |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+            row = run_one(store, raw, "raw", config, "defaults")
+            rows.append((f"seed {seed}", str(len(merged)), *row[2:5]))  # its TRA, DET, LNK
+            store.delete_dataset(dataset_of(raw, "defaults"))
+    print_table(["scene", "merged objects", "TRA", "DET", "LNK"], rows)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,19 @@ def with_overrides(config: Config, overrides: list[str]) -> Config:
     return Config.from_dict(raw, source="--set")
 
 
+def dataset_of(seq: Path, label: str) -> str:
+    """The dataset ``run_one`` tracks ``seq`` into."""
+    return f"eval-{seq.parent.name}-{seq.name}-{label}"
+
+
+def print_table(header: list[str], rows: list[tuple[str, ...]]) -> None:
+    """A Markdown table, as the README holds them."""
+    print("\n| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def run_one(store: Store, seq: Path, how: str, config: Config, label: str) -> tuple[str, ...]:
     """Track one sequence and score it: a table row (refusals of bad input are rows too). The
     result goes into ``config.data.working_dir``."""
@@ -55,7 +68,7 @@ def run_one(store: Store, seq: Path, how: str, config: Config, label: str) -> tu
             seq,  # raw images: the segmentation's input, or intensities beside labels
             res,
             config=config,
-            dataset=f"eval-{name}-{seq.name}-{label}",
+            dataset=dataset_of(seq, label),
             labels=seq.parent / f"{seq.name}_GT" / "TRA" if how == "labels" else None,
             store=store,
             overwrite=True,
@@ -136,10 +149,18 @@ def main() -> None:
                 config = with_overrides(config, args.overrides)
                 config.data.working_dir = args.out
                 rows.append(run_one(store, seq, how, config, label))
-    print("\n| sequence | config | TRA | DET | LNK | divisions right | candidates/frame | wall | stages |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    header = [
+        "sequence",
+        "config",
+        "TRA",
+        "DET",
+        "LNK",
+        "divisions right",
+        "candidates/frame",
+        "wall",
+        "stages",
+    ]
+    print_table(header, rows)
 
 
 if __name__ == "__main__":

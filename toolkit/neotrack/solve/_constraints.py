@@ -13,14 +13,21 @@ import pandas as pd
 from neotrack.solve._problem import TrackingProblem
 
 
-def one_parent(p: TrackingProblem) -> None:
+def one_parent(
+    p: TrackingProblem,
+    edge: str = "edge",
+    appear: str = "appear",
+    node: str = "node",
+    name: str = "one_parent",
+) -> None:
     """sum(edge_e for e into i) + appear_i = node_i: a selected segment continues one track or
-    starts one; an unselected one has no incoming transition."""
+    starts one; an unselected one has no incoming transition. The same row over other columns
+    counts cells instead (``_counts.py``: flow, arrive, cells)."""
     n, seg = p.n_segments, np.arange(p.n_segments)
     p.add_rows(
-        "one_parent",
+        name,
         rows=np.concatenate([p.dst, seg, seg]),
-        cols=np.concatenate([p.col("edge"), p.col("appear"), p.col("node")]),
+        cols=np.concatenate([p.col(edge), p.col(appear), p.col(node)]),
         coefs=np.concatenate([np.ones(len(p.dst)), np.ones(n), -np.ones(n)]),
         lower=0.0,
         upper=0.0,
@@ -28,14 +35,21 @@ def one_parent(p: TrackingProblem) -> None:
     )
 
 
-def flow_out(p: TrackingProblem) -> None:
+def flow_out(
+    p: TrackingProblem,
+    node: str = "node",
+    edge: str = "edge",
+    disappear: str = "disappear",
+    name: str = "flow_out",
+) -> None:
     """node_i + divide_i = sum(edge_e for e out of i) + disappear_i: a selected segment has one
-    successor, two when it divides, none when its track ends."""
+    successor, two when it divides, none when its track ends. The same row over other columns
+    counts cells instead (``_counts.py``: cells, flow, leave)."""
     n, seg = p.n_segments, np.arange(p.n_segments)
     p.add_rows(
-        "flow_out",
+        name,
         rows=np.concatenate([seg, seg, p.src, seg]),
-        cols=np.concatenate([p.col("node"), p.col("divide"), p.col("edge"), p.col("disappear")]),
+        cols=np.concatenate([p.col(node), p.col("divide"), p.col(edge), p.col(disappear)]),
         coefs=np.concatenate([np.ones(2 * n), -np.ones(len(p.src)), -np.ones(n)]),
         lower=0.0,
         upper=0.0,
@@ -50,16 +64,7 @@ def edge_needs_source(p: TrackingProblem) -> None:
     half-selected segment could send a whole transition (and half divide): with it the relaxation
     of these programs is almost always integral already, so the solver does not branch.
     """
-    m, link = len(p.src), np.arange(len(p.src))
-    p.add_rows(
-        "edge_needs_source",
-        rows=np.concatenate([link, link]),
-        cols=np.concatenate([p.col("edge"), p.col("node", p.src)]),
-        coefs=np.concatenate([np.ones(m), -np.ones(m)]),
-        lower=-np.inf,
-        upper=0.0,
-        n_rows=m,
-    )
+    p.add_pairs("edge_needs_source", p.col("edge"), p.col("node", p.src), -1.0, -np.inf, 0.0)
 
 
 def division_needs_segment(p: TrackingProblem) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from neotrack.config import TrackingConfig
 from neotrack.errors import InputError
+from neotrack.solve import _constraints as cons
 from neotrack.solve._problem import TrackingProblem
 
 COUNT_KINDS = ("cells", "arrive", "leave", "misfit")
@@ -36,44 +37,27 @@ def require_one_cell(cfg: TrackingConfig) -> None:
         )
 
 
-def add_count_columns(p: TrackingProblem, k: int) -> None:
-    """The count columns of ``p`` (before any row is added): 0..k each, ``misfit`` 0..k-1."""
-    n = p.n_segments
-    upper = [k, k, k, k - 1]
-    for kind, top in zip(COUNT_KINDS, upper, strict=True):
-        p.add_columns(kind, n, top)
+def add_counts(p: TrackingProblem, k: int, cell_area: float | None) -> None:
+    """The count columns of ``p`` and their rows, in place of the one-cell program's
+    ``one_parent`` and ``flow_out``; before any other row (rows are built against the columns
+    there are)."""
+    for kind, top in zip(COUNT_KINDS, (k, k, k, k - 1), strict=True):
+        p.add_columns(kind, p.n_segments, top)
     p.add_columns("flow", len(p.links), k)
+    conserve(p)
+    counts_follow_choices(p, k)
+    only_single_cells_divide(p, k)
+    count_evidence(p, k, cell_area)
 
 
-def conserve_arrivals(p: TrackingProblem) -> None:
+def conserve(p: TrackingProblem) -> None:
     """sum(flow_e for e into i) + arrive_i = cells_i: the cells a segment holds came over its
-    transitions or appeared in it (the one-cell program's ``one_parent``, counted)."""
-    n, seg = p.n_segments, np.arange(p.n_segments)
-    p.add_rows(
-        "conserve_arrivals",
-        rows=np.concatenate([p.dst, seg, seg]),
-        cols=np.concatenate([p.col("flow"), p.col("arrive"), p.col("cells")]),
-        coefs=np.concatenate([np.ones(len(p.dst)), np.ones(n), -np.ones(n)]),
-        lower=0.0,
-        upper=0.0,
-        n_rows=n,
-    )
-
-
-def conserve_departures(p: TrackingProblem) -> None:
-    """cells_i + divide_i = sum(flow_e for e out of i) + leave_i: its cells go on over its
-    transitions or end there; a division adds one (the one-cell program's ``flow_out``, counted).
-    A merger parting into its cells is no division: two cells leave over two transitions."""
-    n, seg = p.n_segments, np.arange(p.n_segments)
-    p.add_rows(
-        "conserve_departures",
-        rows=np.concatenate([seg, seg, p.src, seg]),
-        cols=np.concatenate([p.col("cells"), p.col("divide"), p.col("flow"), p.col("leave")]),
-        coefs=np.concatenate([np.ones(2 * n), -np.ones(len(p.src)), -np.ones(n)]),
-        lower=0.0,
-        upper=0.0,
-        n_rows=n,
-    )
+    transitions or appeared in it; cells_i + divide_i = sum(flow_e for e out of i) + leave_i: they
+    go on over its transitions or end there, and a division adds one. These are the one-cell
+    program's ``one_parent`` and ``flow_out`` over the counts; a merger parting into its cells is
+    no division: two cells leave over two transitions."""
+    cons.one_parent(p, edge="flow", appear="arrive", node="cells", name="conserve_arrivals")
+    cons.flow_out(p, node="cells", edge="flow", disappear="leave", name="conserve_departures")
 
 
 def counts_follow_choices(p: TrackingProblem, k: int) -> None:
@@ -82,17 +66,9 @@ def counts_follow_choices(p: TrackingProblem, k: int) -> None:
     k disappear_i: a count is positive exactly where its choice is made."""
     for count, binary in (("cells", "node"), ("flow", "edge"), ("arrive", "appear"), ("leave", "disappear")):
         c, b = p.col(count), p.col(binary)
-        m, row = len(c), np.arange(len(c))
-        for coef, lower, upper in ((1.0, 0.0, np.inf), (float(k), -np.inf, 0.0)):  # c >= b, c <= k b
-            p.add_rows(
-                f"{count}_follows_{binary}",
-                rows=np.concatenate([row, row]),
-                cols=np.concatenate([c, b]),
-                coefs=np.concatenate([np.ones(m), -coef * np.ones(m)]),
-                lower=lower,
-                upper=upper,
-                n_rows=m,
-            )
+        name = f"{count}_follows_{binary}"
+        p.add_pairs(name, c, b, -1.0, 0.0, np.inf)  # c >= b
+        p.add_pairs(name, c, b, -float(k), -np.inf, 0.0)  # c <= k b
 
 
 def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
@@ -100,26 +76,8 @@ def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
     part; they do not divide while merged); and flow_e + (k - 1) divide_src(e) <= k: each of a
     division's transitions carries one cell, so its two cells leave over two transitions (one
     transition carrying both would be a division nobody sees)."""
-    n, seg = p.n_segments, np.arange(p.n_segments)
-    p.add_rows(
-        "only_single_cells_divide",
-        rows=np.concatenate([seg, seg]),
-        cols=np.concatenate([p.col("cells"), p.col("divide")]),
-        coefs=np.concatenate([np.ones(n), np.full(n, k - 1.0)]),
-        lower=-np.inf,
-        upper=float(k),
-        n_rows=n,
-    )
-    m, link = len(p.src), np.arange(len(p.src))
-    p.add_rows(
-        "daughters_one_cell_each",
-        rows=np.concatenate([link, link]),
-        cols=np.concatenate([p.col("flow"), p.col("divide", p.src)]),
-        coefs=np.concatenate([np.ones(m), np.full(m, k - 1.0)]),
-        lower=-np.inf,
-        upper=float(k),
-        n_rows=m,
-    )
+    p.add_pairs("only_single_cells_divide", p.col("cells"), p.col("divide"), k - 1.0, -np.inf, float(k))
+    p.add_pairs("daughters_one_cell_each", p.col("flow"), p.col("divide", p.src), k - 1.0, -np.inf, float(k))
 
 
 def count_evidence(p: TrackingProblem, k: int, cell_area: float | None) -> None:
@@ -127,7 +85,7 @@ def count_evidence(p: TrackingProblem, k: int, cell_area: float | None) -> None:
     k - 1): the cells a selected segment holds beyond one, against those its area holds beyond one
     typical cell (``cell_area``; default the median of the window's candidates), in whole cells
     (so that misfit, an integer column, is exactly the difference: a nucleus of 1.2 typical ones
-    holding one cell costs nothing). Its cost, ``merger_weight`` per cell of misfit (``counts``),
+    holding one cell costs nothing). Its cost, ``merger_weight`` per cell of misfit (``costs``),
     keeps a cell-sized segment at one cell and makes a two-cell blob cheaper as a merger of two
     than as one cell that lost its neighbour."""
     area = p.segments.area.to_numpy(dtype=float)
@@ -148,12 +106,10 @@ def count_evidence(p: TrackingProblem, k: int, cell_area: float | None) -> None:
         )
 
 
-def counts(p: TrackingProblem, cfg: TrackingConfig, appear: np.ndarray, disappear: np.ndarray) -> None:
-    """The objective with counts: appearing and disappearing cost per cell (``arrive``, ``leave``)
-    rather than per segment, and ``merger_weight`` per cell of ``misfit``; the binary ``appear``
-    and ``disappear`` cost nothing of their own."""
+def costs(p: TrackingProblem, cfg: TrackingConfig, appear: np.ndarray, disappear: np.ndarray) -> None:
+    """The objective's count terms: appearing and disappearing cost per cell (``arrive``,
+    ``leave``: the one-cell program's per-segment costs ``appear`` and ``disappear``), and
+    ``merger_weight`` per cell of ``misfit``; the binary ``appear`` and ``disappear`` cost nothing."""
     p.cost[p.col("arrive")] = appear
     p.cost[p.col("leave")] = disappear
-    p.cost[p.col("appear")] = 0.0
-    p.cost[p.col("disappear")] = 0.0
     p.cost[p.col("misfit")] = cfg.merger_weight

@@ -149,6 +149,21 @@ class TrackingProblem:
         hi = np.broadcast_to(np.asarray(upper, dtype=float), (n_rows,))
         self.blocks.append((name, a, lo, hi))
 
+    def add_pairs(
+        self, name: str, first: np.ndarray, second: np.ndarray, coef: float, lower: float, upper: float
+    ) -> None:
+        """One constraint per pair of columns: ``lower <= x_first[i] + coef * x_second[i] <= upper``."""
+        m, row = len(first), np.arange(len(first))
+        self.add_rows(
+            name,
+            rows=np.concatenate([row, row]),
+            cols=np.concatenate([first, second]),
+            coefs=np.concatenate([np.ones(m), np.full(m, float(coef))]),
+            lower=lower,
+            upper=upper,
+            n_rows=m,
+        )
+
     def fix(self, cols: np.ndarray, value: int) -> None:
         """Hold the given columns at ``value`` (0 or 1)."""
         self.lower[cols] = value

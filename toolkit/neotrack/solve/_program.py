@@ -74,12 +74,7 @@ def build_program(
     p = TrackingProblem.create(segments, links, hierarchy, frames)
     k = cfg.max_objects_per_merger
     if k > 1:  # cells counted: conservation over counts instead of one parent / one successor
-        counted.add_count_columns(p, k)
-        counted.conserve_arrivals(p)
-        counted.conserve_departures(p)
-        counted.counts_follow_choices(p, k)
-        counted.only_single_cells_divide(p, k)
-        counted.count_evidence(p, k, cell_area)
+        counted.add_counts(p, k, cell_area)
     else:
         cons.one_parent(p)
         cons.flow_out(p)
@@ -100,12 +95,14 @@ def build_program(
     ramp = costs.border_ramp(p, cfg, frame_shape or ())
     size = costs.relative_areas(p, cfg, cell_area, all_areas)
     p.cost[p.col("edge")] = costs.transitions(p, cfg, size)
-    p.cost[p.col("appear")] = costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
-    p.cost[p.col("disappear")] = costs.disappearances(p, cfg, ramp)
+    appear = costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
+    disappear = costs.disappearances(p, cfg, ramp)
+    if k > 1:  # per cell appearing or ending
+        counted.costs(p, cfg, appear, disappear)
+    else:
+        p.cost[p.col("appear")], p.cost[p.col("disappear")] = appear, disappear
     p.cost[p.col("divide")] = costs.divisions(p, cfg)
     p.cost[p.col("node")] = costs.segments(p, cfg, size)
-    if k > 1:
-        counted.counts(p, cfg, p.cost[p.col("appear")].copy(), p.cost[p.col("disappear")].copy())
     return p
 
 
