@@ -4,10 +4,11 @@ Run:  python bench/bench_mergers.py [--seeds 1 2 3] [--frames 40] [--set SECTION
 
 Each seed generates a 2D scene (``simulate(mergers=..., markers=True)``: about 20 nuclei of radius
 8 px, two of them at a time one blob for three frames, ground truth as one small marker per cell),
-writes it in CTC layout to a temporary folder, tracks it end to end as ``bench/evaluate.py`` does
-(no config: the defaults) and scores it with py-ctcmetrics. A merger that the tracker takes for one
-cell shows as a false negative per frame and broken links (AOGM ``NS``, ``FN``, ``EA``); the README
-reports the numbers. ``--set`` changes settings for ablations, as in ``evaluate.py``.
+writes it in CTC layout to a temporary folder, tracks it end to end as ``bench/evaluate.py`` does,
+once with one cell per segment (the defaults) and once with ``tracking.max_objects_per_merger = 2``
+(mergers counted and resolved), and scores each with py-ctcmetrics. A merger that the tracker takes
+for one cell shows as a false negative per frame and broken links (AOGM ``NS``, ``FN``, ``EA``); the
+README reports the numbers. ``--set`` changes settings of both runs, as in ``evaluate.py``.
 """
 
 from __future__ import annotations
@@ -47,12 +48,15 @@ def main() -> None:
                 f"(frame x merger), {int(merged.sum())} cells in them",
                 flush=True,
             )
-            config = with_overrides(Config(), args.overrides)
-            config.data.working_dir = Path(tmp)
-            row = run_one(store, raw, "raw", config, "defaults")
-            rows.append((f"seed {seed}", str(len(merged)), *row[2:5]))  # its TRA, DET, LNK
-            store.delete_dataset(dataset_of(raw, "defaults"))
-    print_table(["scene", "merged objects", "TRA", "DET", "LNK"], rows)
+            for cells in (1, 2):
+                config = with_overrides(Config(), args.overrides)
+                config.data.working_dir = Path(tmp)
+                config.tracking.max_objects_per_merger = cells
+                label = f"max_objects_per_merger-{cells}"
+                row = run_one(store, raw, "raw", config, label)
+                rows.append((f"seed {seed}", str(len(merged)), str(cells), *row[2:5]))  # TRA, DET, LNK
+                store.delete_dataset(dataset_of(raw, label))
+    print_table(["scene", "merged objects", "max_objects_per_merger", "TRA", "DET", "LNK"], rows)
 
 
 if __name__ == "__main__":

@@ -288,17 +288,20 @@ def test_a_merger_holds_both_cells_and_keeps_both_tracks_through_it() -> None:
     assert dict(zip(other.segments.id, other.segments.cells, strict=True)) == cells
 
 
-def test_size_evidence_weighs_against_the_tracks_and_separable_cells_stay_apart() -> None:
+def test_a_merger_must_fit_in_the_blob_and_pay_off_in_the_tracks() -> None:
     seg, lnk, hier = merger_tables()
-    small = seg.assign(area=400)  # the blob no larger than one nucleus (as cells passing over each other)
 
-    def blob_cells(weight: float) -> set[int]:
+    def blob_cells(areas: pd.DataFrame, weight: float) -> set[int]:
         cfg = TrackingConfig(max_objects_per_merger=2, merger_weight=weight)
-        sol = solve_program(build_program(small, lnk, hier, cfg, cell_area=400.0), cfg)
+        sol = solve_program(build_program(areas, lnk, hier, cfg, cell_area=400.0), cfg)
         return set(sol.segments.cells[sol.segments.t.isin([1, 2])])
 
-    assert blob_cells(-0.1) == {2}  # two cells in, two out: the tracks outweigh the size
-    assert blob_cells(-1.0) == {1}  # the default: size evidence weighs more; one cell lost, one "divides"
+    blob = seg.t.isin([1, 2])
+    overlapping = seg.assign(area=seg.area.where(~blob, 560))  # 1.4 cells: two nuclei over each other
+    assert blob_cells(overlapping, -0.02) == {2}  # the default: two cells in, two out
+    assert blob_cells(overlapping, -1.0) == {1}  # a merger dearer than a lost track and a false division
+    small = seg.assign(area=400)  # a blob of one nucleus's area holds one cell, whatever the tracks
+    assert blob_cells(small, -0.02) == blob_cells(small, 0.0) == {1}
     # where the hierarchy offers the two cells apart, they are taken apart, as with one cell per segment
     segments = [
         (t, k, 50, 50 + dx, a) for t in range(3) for k, dx, a in ((1, 0, 800), (2, -10, 400), (3, 10, 400))
@@ -323,34 +326,34 @@ def test_a_nucleus_somewhat_larger_than_the_typical_one_is_still_one_cell() -> N
 
 
 def test_a_division_sends_one_cell_over_each_of_two_transitions() -> None:
-    # a cell runs into a blob of two cells' area, which then parts: the second cell came from
-    # somewhere (it appeared), not from a division sending both daughters over one transition
+    # a cell runs into a blob of two cells' area, which then parts into two: either the cell
+    # divides (one cell over each transition) or a second cell appeared in the blob; never a
+    # division sending both daughters over one transition
     segments = [(0, 1, 50, 40, 400), (1, 1, 50, 42, 400), (2, 1, 50, 50, 800), (3, 1, 50, 50, 800)]
     segments += [(4, 1, 50, 40, 400), (4, 2, 50, 60, 400)]
     links = [((0, 1), (1, 1), 0.9), ((1, 1), (2, 1), 0.45), ((2, 1), (3, 1), 0.9)]
     links += [((3, 1), (4, 1), 0.45), ((3, 1), (4, 2), 0.45)]
     seg, lnk, hier = tables(segments, links)
+    for division_weight, blob in ((-0.01, 1), (-1.0, 2)):  # a division cheaper, dearer than an arrival
+        cfg = TrackingConfig(max_objects_per_merger=2, division_weight=division_weight)
+        sol = solve_program(build_program(seg, lnk, hier, cfg, cell_area=400.0), cfg)
+        cells = dict(zip(sol.segments.id, sol.segments.cells, strict=True))
+        for source, carried in zip(sol.transitions.source, sol.transitions.cells, strict=True):
+            assert carried <= cells[source]  # no transition carries more than its source holds
+        assert cells[sid(3, 1)] == blob  # (a second cell arrives as late as it can: at t 3)
+        assert sol.transitions.cells[sol.transitions.source == sid(3, 1)].tolist() == [1, 1]
+        assert len(sol.transitions) == 5
+
+
+def test_an_anchored_merger_keeps_its_cells_whatever_this_window_s_typical_area() -> None:
+    # the window before chose two cells for the blob at t 2; here the typical cell is larger, so
+    # the blob's area alone would admit one: the anchor's count stands, and the program is solvable
+    seg, lnk, hier = merger_tables()
+    window = seg[seg.t >= 2]
     cfg = TrackingConfig(max_objects_per_merger=2)
-    sol = solve_program(build_program(seg, lnk, hier, cfg, cell_area=400.0), cfg)
-    cells = dict(zip(sol.segments.id, sol.segments.cells, strict=True))
-    for source, carried in zip(sol.transitions.source, sol.transitions.cells, strict=True):
-        assert carried <= cells[source]  # no transition carries more than its source holds
-    assert cells[sid(2, 1)] == cells[sid(3, 1)] == 2
-    assert len(sol.transitions) == 5
-
-
-def test_counts_are_refused_where_the_store_is_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from neotrack.config import Config
-    from neotrack.errors import InputError
-    from neotrack.solve import solve, solve_window
-    from neotrack.track import track
-
-    config = Config.from_dict({"tracking": {"max_objects_per_merger": 2}})
-    for run in (
-        lambda: solve("any-dataset", config),
-        lambda: solve_window("any-dataset", 0, 2, config),
-        lambda: track(tmp_path / "in", tmp_path / "out", config=config),
-    ):
-        with pytest.raises(InputError, match="max_objects_per_merger"):
-            run()
-    assert not (tmp_path / "out").exists()  # refused before anything was written
+    program = build_program(
+        window, lnk, hier, cfg, first_fixed=[sid(2, 1)], fixed_cells={sid(2, 1): 2}, cell_area=700.0
+    )
+    chosen = solve_program(program, cfg)
+    cells = dict(zip(chosen.segments.id, chosen.segments.cells, strict=True))
+    assert cells[sid(2, 1)] == 2 and cells[sid(3, 1)] == cells[sid(3, 2)] == 1

@@ -18,7 +18,6 @@ from neotrack.imgproc import Inputs
 from neotrack.io import open_images
 from neotrack.linking import LinkResult, estimate_shifts, link
 from neotrack.solve import SolveResult, solve
-from neotrack.solve._counts import require_one_cell
 from neotrack.store import Store, opened
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,6 @@ def track(
     work starts.
     """
     config = config or Config()
-    require_one_cell(config.tracking)  # before segmenting and linking, not after
     name = dataset or dataset_name(images if images is not None else _first(labels))
     label_list = labels if isinstance(labels, list | tuple) else [labels]
     inputs = [p for p in (images, *label_list) if isinstance(p, str | Path)]

@@ -2,7 +2,9 @@
 
 The leaves image (zarr, one chunk per frame) holds for every pixel the index k of the smallest
 candidate containing it (0: none). A candidate's mask is the set of pixels whose smallest candidate
-is itself or one of its descendants, cut to its bounding box.
+is itself or one of its descendants, cut to its bounding box. The cells that merger resolution
+split a merger into (segments with a ``merger`` property) are painted, by their k, in a second
+image of the same shape, ``parts``, written by the solve.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from neotrack.store import ID_STRIDE, DatasetInfo, Stage, Store
 
 MASKS = "masks.zarr"
 """The leaves image's zarr group, in the dataset's pixel folder (``Store.pixels``)."""
+PARTS = "parts"
+"""The array of resolved mergers' cells in that group."""
 
 
 def check_masks_owner(path: Path, info: DatasetInfo) -> None:
@@ -49,6 +53,7 @@ class CandidateFrame:
     segments: pd.DataFrame
     parent: dict[int, int]  # k -> parent k (hierarchy), only for candidates that have one
     leaves: np.ndarray
+    parts: np.ndarray | None = None  # the resolved mergers' cells, by k (None: the frame has none)
 
     def chains(self) -> np.ndarray:
         """Row k: k and its ancestors' indices, padded with 0 (row 0 is all 0)."""
@@ -73,14 +78,16 @@ class CandidateFrame:
         """The boolean mask of one candidate within its bounding box, and that box."""
         if segment not in self.segments.index:
             raise InputError(f"segment {segment} is not a candidate of frame {self.t}")
+        bbox = self.segments.at[segment, "bbox"]
+        ndim = len(bbox) // 2
+        box = tuple(slice(bbox[i], bbox[i + ndim]) for i in range(ndim))
+        if self.parts is not None and pd.notna(self.segments.at[segment, "merger"]):  # a merger's cell
+            return self.parts[box] == int(segment) % ID_STRIDE, box
         members, todo = [], [int(segment) % ID_STRIDE]
         while todo:
             node = todo.pop()
             members.append(node)
             todo.extend(self.children.get(node, ()))
-        bbox = self.segments.at[segment, "bbox"]
-        ndim = len(bbox) // 2
-        box = tuple(slice(bbox[i], bbox[i + ndim]) for i in range(ndim))
         return np.isin(self.leaves[box], members), box
 
     def paint(
@@ -109,17 +116,23 @@ class CandidateMasks:
         check_masks_owner(path, info)
         self.store, self.dataset = store, dataset
         self.leaves = zarr.open_array(str(path / "leaves"), mode="r")
+        self.parts = zarr.open_array(str(path / PARTS), mode="r") if (path / PARTS).exists() else None
         self.frame = lru_cache(maxsize=4)(self._load_frame)
         keys = store.segment_properties(dataset)
         self.features = [f for f in _FEATURES if f in keys]  # intensities need raw images
 
     def _load_frame(self, t: int) -> CandidateFrame:
-        segments = self.store.read_segments(self.dataset, t, t + 1, extra=self.features).set_index("id")
+        segments = self.store.read_segments(
+            self.dataset, t, t + 1, extra=[*self.features, "merger"], parts=True
+        ).set_index("id")
         parent = {
             int(c) % ID_STRIDE: int(p) % ID_STRIDE
             for p, c in self.store.read_hierarchy(self.dataset, t, t + 1).to_numpy()
         }
-        return CandidateFrame(t, segments, parent, np.asarray(self.leaves[t]))
+        parts = None
+        if self.parts is not None and segments.merger.notna().any():
+            parts = np.asarray(self.parts[t])
+        return CandidateFrame(t, segments, parent, np.asarray(self.leaves[t]), parts)
 
     def mask(self, segment: int) -> tuple[np.ndarray, tuple[slice, ...]]:
         """The boolean mask of one candidate within its bounding box, and that box."""
@@ -158,3 +171,28 @@ class CandidateMasks:
 
 
 _FEATURES = ("intensity_mean", "intensity_std", "shift_z", "shift_y", "shift_x")
+
+
+def write_parts(store: Store, dataset: str, pixels: dict[int, np.ndarray]) -> None:
+    """The resolved mergers' cells (segment id -> its pixels' coordinates) into the dataset's
+    ``parts`` array, created on first use: each frame that has some painted whole (their k, 0
+    elsewhere), one frame in memory at a time, while this client still holds the write lock."""
+    if not pixels:
+        return
+    info = store.info(dataset)
+    path = store.pixels(info) / MASKS
+    check_masks_owner(path, info)
+    leaves = zarr.open_array(str(path / "leaves"), mode="r")
+    group = zarr.open_group(str(path), mode="r+")
+    parts = group.require_array(
+        PARTS, shape=leaves.shape, dtype="uint32", chunks=(1, *leaves.shape[1:]), fill_value=0
+    )
+    by_frame: dict[int, list[int]] = defaultdict(list)
+    for part in pixels:
+        by_frame[int(part) // ID_STRIDE].append(part)
+    for t, ids in sorted(by_frame.items()):
+        image = np.zeros(leaves.shape[1:], dtype=np.uint32)
+        for part in ids:
+            image[tuple(pixels[part].T)] = int(part) % ID_STRIDE
+        store.require_lock(dataset)
+        parts[t] = image

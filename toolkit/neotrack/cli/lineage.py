@@ -34,7 +34,7 @@ def _lineage_command(name: str, takes: str | None, doc: str) -> click.Command:
 
 @click.group()
 def lineage() -> None:
-    """Tracks, divisions, ancestors, descendants, lineage trees, cells alive at a frame."""
+    """Tracks, divisions, ancestors, descendants, lineage trees, cells alive at a frame, mergers."""
 
 
 for _name, _takes, _doc in [
@@ -44,5 +44,6 @@ for _name, _takes, _doc in [
     ("ancestors", "track_id", "The tracks TRACK_ID descends from, nearest first."),
     ("lineage", "track_id", "All tracks of TRACK_ID's lineage tree."),
     ("alive_at", "t", "The cells present in frame T."),
+    ("mergers", None, "When and where cells merged: frame, merger, cells, position, tracks."),
 ]:
     lineage.add_command(_lineage_command(_name, _takes, _doc))

@@ -308,15 +308,16 @@ class TrackingConfig(_Section):
     max_objects_per_merger: int = Field(default=1, ge=1)
     """Cells one segment may hold (ilastik's parameter): 1, every segment is one cell; above 1,
     touching or overlapping nuclei that no candidate separates can be one segment holding several
-    cells, which are counted through transitions, appearances and disappearances so that each keeps
-    its track through the merger (``solve/_counts.py``). For now programs built from tables
-    (``build_program``) solve it; the store-backed ``solve`` accepts 1 only."""
-    merger_weight: float = -1.0
-    """Reward (negative: cost) per cell by which a segment's count differs from what its area says
-    (its area over the typical cell's, rounded); only with ``max_objects_per_merger`` above 1. On the
-    scale of a transition's reward (at most 1 per typical cell), as ilastik weighs detections like
-    transitions: weaker, and any segment that several tracks could reach would take them all in,
-    each transition earning its reward; a blob of two cells' area holding two costs nothing."""
+    cells (as many as its area holds, each at most ``size_cap`` typical cells), counted through
+    transitions, appearances and disappearances so that each keeps its track through the merger
+    (``solve/_counts.py``); after the solve each merger is split into its cells
+    (``solve/_mergers.py``). ``solve_window`` takes 1 for now."""
+    merger_weight: float = -0.02
+    """Reward (negative: cost) per cell a segment holds beyond one, per frame; only with
+    ``max_objects_per_merger`` above 1. A merger must pay off in the tracks it keeps: a merger of
+    three frames costs 0.06, less than what one cell per segment makes of it (a track ending in the
+    blob and a false division after it: ``disappear_weight`` + ``division_weight`` = 0.11), and a
+    cell does not appear inside a large nucleus without tracks to gain (``appear_weight``)."""
     link_function: Literal["power", "identity"] = "power"
     """Transition weight transform: ``sign(w) |w|**power + bias``, or ``w + bias``."""
     power: float = Field(default=2.0, gt=0)

@@ -32,16 +32,27 @@ EVENTS = {  # name: (columns, Format attribute) as ilastik writes them
     "MultiFrameMoves": (3, "from (file at t_from), to (current file), t_from"),
 }
 ENERGY_FORMAT = "lower energy -> higher confidence"
+RESOLVED_FORMAT = "old cell label (current file), new cell labels of resolved cells (current file)"
 
 
 def frame_events(
-    t: int, selected: pd.DataFrame, transitions: pd.DataFrame, n_children: pd.Series, last: int
+    t: int,
+    selected: pd.DataFrame,
+    transitions: pd.DataFrame,
+    n_children: pd.Series,
+    last: int,
+    mergers: pd.DataFrame | None = None,
 ) -> dict[str, np.ndarray]:
-    """The events stored in file t: transitions t-1 -> t, tracks starting at t, ending at t-1.
+    """The events stored in file t: transitions t-1 -> t, tracks starting at t, ending at t-1;
+    and, in every file (t = 0 too, as ilastik), the mergers of frame t (``mergers``: ``id, cells``).
 
     ``n_children``: successors per source segment (computed once for all frames)."""
+    merged = {}
+    if mergers is not None and len(here_merged := mergers[mergers.id // ID_STRIDE == t]):
+        rows = np.stack([here_merged.id % ID_STRIDE, here_merged.cells], axis=1)
+        merged["Mergers"] = rows.astype(np.uint32)
     if t == 0:
-        return {}
+        return merged
     into = transitions[transitions.target // ID_STRIDE == t]
     moves = into[into.source.map(n_children) == 1]
     splits = into[into.source.map(n_children) == 2].sort_values("target").groupby("source").target.apply(list)
@@ -55,7 +66,7 @@ def frame_events(
     }
     if t - 1 == last:  # nothing disappears in the last frame (there is no next one)
         events["Disappearances"] = np.empty((0, 1))
-    return {k: v.astype(np.uint32).reshape(-1, EVENTS[k][0]) for k, v in events.items() if len(v)}
+    return merged | {k: v.astype(np.uint32).reshape(-1, EVENTS[k][0]) for k, v in events.items() if len(v)}
 
 
 def to_h5_events(
@@ -73,20 +84,27 @@ def to_h5_events(
         check_output_folder(out, H5_FILES, overwrite, inputs)
         shape = info.shape or ()
         selected, transitions = st.read_solution(dataset)
+        mergers, _ = st.read_counts(dataset)
+        parts = st.read_parts(dataset)
         masks = CandidateMasks(st, dataset)
         output_folder(out, H5_FILES, overwrite, inputs)  # every check passed: replace the old result
         n_children = transitions.groupby("source").size()
         for t, labels in painted_frames(
             masks, selected, shape[0], shape[1:], desc="h5 events", progress=progress
         ):
-            events = frame_events(t, selected, transitions, n_children, shape[0] - 1)
-            _write_frame(out / f"{t:05d}.h5", labels, events)
+            events = frame_events(t, selected, transitions, n_children, shape[0] - 1, mergers)
+            resolved = parts[parts.id // ID_STRIDE == t].groupby("merger").id.apply(list)
+            _write_frame(out / f"{t:05d}.h5", labels, events, resolved)
         check_unchanged(st, info)
     log.info("wrote %d ilastik event files of %r to %s", shape[0], dataset, out)
     return out
 
 
-def _write_frame(path: Path, labels: np.ndarray, events: dict[str, np.ndarray]) -> None:
+def _write_frame(
+    path: Path, labels: np.ndarray, events: dict[str, np.ndarray], resolved: pd.Series | None = None
+) -> None:
+    """One event file; ``resolved``: each merger's (by id) cells, written as ilastik's legacy
+    ``ResolvedMergers`` group (one dataset per merger label, holding its cells' labels)."""
     xyz = labels.T if labels.ndim == 2 else np.transpose(labels, (2, 1, 0))  # (y,x)->(x,y); (z,y,x)->(x,y,z)
     if labels.ndim == 2:
         xyz = xyz[:, :, None]
@@ -107,6 +125,14 @@ def _write_frame(path: Path, labels: np.ndarray, events: dict[str, np.ndarray]) 
             ds.attrs["Format"] = EVENTS[name][1]
             energy = tracking.create_dataset(f"{name}-Energy", data=np.zeros(len(rows)))
             energy.attrs["Format"] = ENERGY_FORMAT
+        if resolved is not None and len(resolved):
+            group = tracking.create_group("ResolvedMergers")
+            group.attrs["Format"] = RESOLVED_FORMAT
+            for merger, cells in resolved.items():
+                group.create_dataset(
+                    str(int(merger) % ID_STRIDE),
+                    data=np.sort(np.asarray(cells) % ID_STRIDE).astype(np.uint32),
+                )
 
 
 def read_h5_events(folder: str | Path) -> tuple[list[np.ndarray], pd.DataFrame]:

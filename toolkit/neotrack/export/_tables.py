@@ -26,6 +26,7 @@ def objects_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
     mergerLabelId`` and features, one row per object, sorted by frame and label."""
     with opened(store) as st:
         selected, transitions = _solution(st, dataset)
+        merger = st.read_parts(dataset).set_index("id").merger
     first = ~selected.id.isin(transitions.target) | selected.id.isin(
         transitions[transitions.groupby("source").source.transform("size") == 2].target
     )
@@ -36,7 +37,7 @@ def objects_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
             "trackId": selected.track_id,
             "lineageId": selected.lineage_id,
             "parentTrackId": selected.parent_track_id.where(first, 0),
-            "mergerLabelId": 0,
+            "mergerLabelId": (selected.id.map(merger).fillna(0) % ID_STRIDE).astype("int64"),
             "z": selected.z,
             "y": selected.y,
             "x": selected.x,
@@ -61,10 +62,7 @@ def divisions_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
 
 
 def to_csv(dataset: str, out_dir: str | Path, store: Store | None = None, overwrite: bool = False) -> Path:
-    """``objects.csv``, ``divisions.csv`` and ``mergers.csv`` (ilastik's columns) in ``out_dir``.
-
-    neotrack's solutions hold no mergers (one cell per segment): ``mergers.csv`` has its header only.
-    """
+    """``objects.csv``, ``divisions.csv`` and ``mergers.csv`` (ilastik's columns) in ``out_dir``."""
     out = Path(out_dir)
     names = ("objects.csv", "divisions.csv", "mergers.csv")
     with opened(store) as st:
@@ -77,8 +75,22 @@ def to_csv(dataset: str, out_dir: str | Path, store: Store | None = None, overwr
         out.mkdir(parents=True, exist_ok=True)
         objects_table(dataset, st).to_csv(out / "objects.csv", index=False)
         divisions_table(dataset, st).to_csv(out / "divisions.csv", index=False)
-    pd.DataFrame(columns=["timestep", "object_id", "track_ids"]).to_csv(out / "mergers.csv", index=False)
+        mergers_table(dataset, st).to_csv(out / "mergers.csv", index=False)
     return out
+
+
+def mergers_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
+    """ilastik's mergers CSV: ``timestep, object_id, track_ids``, one row per merger (a segment
+    that held several cells; its label in that frame), the track ids of its cells joined by ``;``."""
+    with opened(store) as st:
+        selected, _ = _solution(st, dataset)
+        parts = st.read_parts(dataset)
+    track = parts.id.map(selected.set_index("id").track_id)
+    rows = [
+        (int(m) // ID_STRIDE, int(m) % ID_STRIDE, ";".join(str(int(i)) for i in sorted(ids)))
+        for m, ids in track.groupby(parts.merger)
+    ]
+    return pd.DataFrame(rows, columns=["timestep", "object_id", "track_ids"])
 
 
 def to_napari(dataset: str, store: Store | None = None) -> tuple[pd.DataFrame, dict[int, list[int]]]:

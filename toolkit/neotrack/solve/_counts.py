@@ -9,12 +9,15 @@ transitions, or disappearing). The binary variables of the one-cell program keep
 ``divide``), so exclusion, pins and anchors act on them as before; the counts are columns of their
 own, added only when ``K > 1``: with ``K = 1`` the program is exactly the one-cell program.
 
-Columns per segment (``COUNT_KINDS``): ``cells`` (0..K), ``arrive`` (cells appearing, 0..K),
-``leave`` (cells ending, 0..K), ``misfit`` (how far the count lies from what the segment's size
-says, see ``count_evidence``); per link: ``flow`` (cells carried, 0..K).
+Columns per segment (``COUNT_KINDS``): ``cells`` (0..K, at most what its size can hold:
+``capacity``), ``arrive`` (cells appearing), ``leave`` (cells ending), ``excess`` (cells beyond
+one); per link: ``flow`` (cells carried).
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -23,31 +26,76 @@ from neotrack.errors import InputError
 from neotrack.solve import _constraints as cons
 from neotrack.solve._problem import TrackingProblem
 
-COUNT_KINDS = ("cells", "arrive", "leave", "misfit")
+COUNT_KINDS = ("cells", "arrive", "leave", "excess")
 
 
-def require_one_cell(cfg: TrackingConfig) -> None:
-    """Refuse counts where the store is written: its solution, track ids and exports hold one cell
-    per segment so far (mergers there, and their resolution into cells, are the next step)."""
-    if cfg.max_objects_per_merger > 1:
+def require_one_cell(cfg: TrackingConfig, solved_with: str | None) -> None:
+    """Refuse counts in ``solve_window``: a range solved again holds one cell per segment for now
+    (mergers in a range, resolved again around its anchors, are a later step); ``solved_with``:
+    the settings the dataset was solved with (JSON), whose mergers the range could not keep."""
+    try:
+        before = json.loads(solved_with or "{}").get("tracking", {}).get("max_objects_per_merger", 1)
+    except (ValueError, AttributeError):  # an imported lineage ("import"): one cell per segment
+        before = 1
+    if max(cfg.max_objects_per_merger, before) > 1:
         raise InputError(
-            f"tracking.max_objects_per_merger = {cfg.max_objects_per_merger}: solving a dataset in the "
-            "store takes 1 (one cell per segment) for now; programs built from tables "
-            "(neotrack.solve.build_program) solve mergers"
+            f"tracking.max_objects_per_merger = {max(cfg.max_objects_per_merger, before)}: solve_window "
+            "solves one cell per segment for now; run `neotrack solve` for the whole dataset instead"
         )
 
 
-def add_counts(p: TrackingProblem, k: int, cell_area: float | None) -> None:
+def anchor_counts(p: TrackingProblem, frame: np.ndarray, held: Mapping[int, int]) -> None:
+    """cells_i = h_i for the selected segments of an anchored frame (``frame`` flags it; call it
+    after ``anchor``): they hold what the solution outside the window chose, ``held`` (id ->
+    cells; 1 where it says nothing)."""
+    where = np.flatnonzero(frame & (p.lower[p.col("node")] == 1))
+    ids = p.segments.id.to_numpy()[where]
+    p.fix(p.col("cells", where), np.array([held.get(int(i), 1) for i in ids], dtype=float))
+
+
+def add_counts(
+    p: TrackingProblem,
+    k: int,
+    cell_area: float | None,
+    size_cap: float | None,
+    held: Mapping[int, int] | None = None,
+) -> None:
     """The count columns of ``p`` and their rows, in place of the one-cell program's
     ``one_parent`` and ``flow_out``; before any other row (rows are built against the columns
-    there are)."""
-    for kind, top in zip(COUNT_KINDS, (k, k, k, k - 1), strict=True):
-        p.add_columns(kind, p.n_segments, top)
+    there are). ``held``: cells of anchored segments chosen outside the window, which their
+    capacity admits whatever this window's typical area says."""
+    for kind in COUNT_KINDS:
+        p.add_columns(kind, p.n_segments, k)
     p.add_columns("flow", len(p.links), k)
     conserve(p)
-    counts_follow_choices(p, k)
+    n = capacity(p, k, cell_area, size_cap)
+    if held:
+        outside = p.segments.id.map(held).fillna(1).to_numpy(dtype=float)
+        n = np.maximum(n, outside)
+    counts_follow_choices(p, n)
     only_single_cells_divide(p, k)
-    count_evidence(p, k, cell_area)
+    extra_cells(p)
+    edge_needs_target(p)
+
+
+def edge_needs_target(p: TrackingProblem) -> None:
+    """edge_e <= node_dst(e): a transition leads into a selected segment only. The one-cell
+    program's ``one_parent`` says so; over counts it is implied for integer solutions only, and
+    without it the relaxation led whole transitions into half-chosen segments large enough for
+    two cells."""
+    p.add_pairs("edge_needs_target", p.col("edge"), p.col("node", p.dst), -1.0, -np.inf, 0.0)
+
+
+def capacity(p: TrackingProblem, k: int, cell_area: float | None, size_cap: float | None) -> np.ndarray:
+    """n_i = clip(ceil(area_i / (size_cap cell_area)), 1, k): the cells segment i can hold, each
+    at most ``size_cap`` typical cells large (``cell_area``: default the median of the window's
+    candidates; ``size_cap`` default 1.25, as a nucleus grows that much over its cycle). Two nuclei
+    overlapping into one blob of 1.3-2.5 cells' area can be two; a segment of one cell's area is
+    one, however many tracks could lead into it (``size_cap`` None: 1.25 here all the same). The
+    size is the evidence until a learned object count takes its place."""
+    area = p.segments.area.to_numpy(dtype=float)
+    typical = cell_area or (float(np.median(area)) if len(area) else 1.0)
+    return np.clip(np.ceil(area / (typical * (size_cap or 1.25))), 1.0, float(k))
 
 
 def conserve(p: TrackingProblem) -> None:
@@ -60,15 +108,33 @@ def conserve(p: TrackingProblem) -> None:
     cons.flow_out(p, node="cells", edge="flow", disappear="leave", name="conserve_departures")
 
 
-def counts_follow_choices(p: TrackingProblem, k: int) -> None:
-    """b <= c <= k b for each count c and its binary b: node_i <= cells_i <= k node_i,
-    edge_e <= flow_e <= k edge_e, appear_i <= arrive_i <= k appear_i, disappear_i <= leave_i <=
-    k disappear_i: a count is positive exactly where its choice is made."""
-    for count, binary in (("cells", "node"), ("flow", "edge"), ("arrive", "appear"), ("leave", "disappear")):
+def counts_follow_choices(p: TrackingProblem, n: np.ndarray) -> None:
+    """b <= c <= m b for each count c and its binary b, m the most cells there can be: node_i <=
+    cells_i <= n_i node_i, appear_i <= arrive_i <= n_i appear_i, disappear_i <= leave_i <= n_i
+    disappear_i, and edge_e <= flow_e <= min(n_src, n_dst) edge_e (``capacity``): a count is
+    positive exactly where its choice is made. Where m is 1 the count is its binary, so away from
+    segments large enough for a merger the program is the one-cell program, LP relaxation and all
+    (with one bound k everywhere the relaxation could carry whole cells on half-chosen
+    transitions, and branch and bound took a minute a window)."""
+    flow_cap = np.minimum(n[p.src], n[p.dst])
+    for count, binary, m in (
+        ("cells", "node", n),
+        ("flow", "edge", flow_cap),
+        ("arrive", "appear", n),
+        ("leave", "disappear", n),
+    ):
         c, b = p.col(count), p.col(binary)
         name = f"{count}_follows_{binary}"
         p.add_pairs(name, c, b, -1.0, 0.0, np.inf)  # c >= b
-        p.add_pairs(name, c, b, -float(k), -np.inf, 0.0)  # c <= k b
+        p.add_rows(  # c <= m b
+            name,
+            rows=np.concatenate([np.arange(len(c)), np.arange(len(c))]),
+            cols=np.concatenate([c, b]),
+            coefs=np.concatenate([np.ones(len(c)), -m]),
+            lower=-np.inf,
+            upper=0.0,
+            n_rows=len(c),
+        )
 
 
 def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
@@ -80,36 +146,26 @@ def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
     p.add_pairs("daughters_one_cell_each", p.col("flow"), p.col("divide", p.src), k - 1.0, -np.inf, float(k))
 
 
-def count_evidence(p: TrackingProblem, k: int, cell_area: float | None) -> None:
-    """misfit_i >= |(cells_i - node_i) - q_i node_i|, q_i = clip(round(area_i / cell_area) - 1, 0,
-    k - 1): the cells a selected segment holds beyond one, against those its area holds beyond one
-    typical cell (``cell_area``; default the median of the window's candidates), in whole cells
-    (so that misfit, an integer column, is exactly the difference: a nucleus of 1.2 typical ones
-    holding one cell costs nothing). Its cost, ``merger_weight`` per cell of misfit (``costs``),
-    keeps a cell-sized segment at one cell and makes a two-cell blob cheaper as a merger of two
-    than as one cell that lost its neighbour."""
-    area = p.segments.area.to_numpy(dtype=float)
-    typical = cell_area or (float(np.median(area)) if len(area) else 1.0)
-    q = np.clip(np.round(area / typical) - 1.0, 0.0, k - 1.0)
+def extra_cells(p: TrackingProblem) -> None:
+    """excess_i = cells_i - node_i: the cells a segment holds beyond one, each costing
+    ``merger_weight`` (``costs``): a merger must pay off in the tracks it keeps (a track that
+    would end in the blob and one that would start, or a false division, after it)."""
     n, seg = p.n_segments, np.arange(p.n_segments)
-    cols = np.concatenate([p.col("misfit"), p.col("cells"), p.col("node")])
-    rows = np.concatenate([seg, seg, seg])
-    for sign in (1.0, -1.0):  # misfit - sign (cells - (1 + q) node) >= 0
-        p.add_rows(
-            "count_evidence",
-            rows=rows,
-            cols=cols,
-            coefs=np.concatenate([np.ones(n), -sign * np.ones(n), sign * (1.0 + q)]),
-            lower=0.0,
-            upper=np.inf,
-            n_rows=n,
-        )
+    p.add_rows(
+        "extra_cells",
+        rows=np.concatenate([seg, seg, seg]),
+        cols=np.concatenate([p.col("excess"), p.col("cells"), p.col("node")]),
+        coefs=np.concatenate([np.ones(n), -np.ones(n), np.ones(n)]),
+        lower=0.0,
+        upper=0.0,
+        n_rows=n,
+    )
 
 
 def costs(p: TrackingProblem, cfg: TrackingConfig, appear: np.ndarray, disappear: np.ndarray) -> None:
     """The objective's count terms: appearing and disappearing cost per cell (``arrive``,
     ``leave``: the one-cell program's per-segment costs ``appear`` and ``disappear``), and
-    ``merger_weight`` per cell of ``misfit``; the binary ``appear`` and ``disappear`` cost nothing."""
+    ``merger_weight`` per cell of ``excess``; the binary ``appear`` and ``disappear`` cost nothing."""
     p.cost[p.col("arrive")] = appear
     p.cost[p.col("leave")] = disappear
-    p.cost[p.col("misfit")] = cfg.merger_weight
+    p.cost[p.col("excess")] = cfg.merger_weight

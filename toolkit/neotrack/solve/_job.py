@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from neotrack.config import TrackingConfig
 from neotrack.solve._problem import TrackingProblem
@@ -29,6 +29,8 @@ class WindowJob:
     cell_area: float | None
     config: TrackingConfig
     where: str
+    fixed_cells: Mapping[int, int] = dataclasses.field(default_factory=dict)
+    """Cells held by anchored segments where more than one (mergers chosen outside the window)."""
 
     def program(self, tighten: bool = True) -> TrackingProblem:
         """The window's program (``build_program``)."""
@@ -40,6 +42,7 @@ class WindowJob:
             frames=self.frames,
             first_fixed=self.first_fixed,
             last_fixed=self.last_fixed,
+            fixed_cells=self.fixed_cells,
             free_first=self.free_first,
             frame_shape=self.frame_shape,
             cell_area=self.cell_area,
@@ -57,9 +60,11 @@ def read_job(
     first_fixed: Iterable[int] | None = None,
     last_fixed: Iterable[int] | None = None,
     free_first: bool = False,
+    fixed_cells: Mapping[int, int] | None = None,
 ) -> WindowJob:
     """Frames [start, stop) read from the store (pins included), anchored on ``first_fixed`` /
-    ``last_fixed`` (the ids held selected in its first / last frame) where given."""
+    ``last_fixed`` (the ids held selected in its first / last frame) where given, holding
+    ``fixed_cells`` cells where more than one."""
     return WindowJob(
         store.read_window(dataset, start, stop, extra=["pin"]),
         (start, stop - 1),
@@ -70,6 +75,7 @@ def read_job(
         info.props.get("cell_area"),
         cfg,
         f"dataset {dataset!r}, frames {start}-{stop - 1}",
+        dict(fixed_cells or {}),
     )
 
 
@@ -80,14 +86,14 @@ def read_planned(
     info: DatasetInfo,
     plan: WindowPlan,
     t_min: int,
-    anchor: Iterable[int] | None = None,
+    anchor: Mapping[int, int] | None = None,
 ) -> WindowJob:
     """The job of one window of a one-pass solve; ``anchor``: the ids the previous window
-    selected in this one's first frame. Tracks in the movie's first frame, or in an anchored
-    window's, began before: appearing there is free."""
+    selected in this one's first frame, with the cells each holds. Tracks in the movie's first
+    frame, or in an anchored window's, began before: appearing there is free."""
     free_first = plan.start == t_min or plan.anchored
-    first_fixed = (anchor or ()) if plan.anchored else None
-    return read_job(store, dataset, cfg, info, plan.start, plan.stop, first_fixed, None, free_first)
+    first_fixed = (anchor or {}).keys() if plan.anchored else None
+    return read_job(store, dataset, cfg, info, plan.start, plan.stop, first_fixed, None, free_first, anchor)
 
 
 def solve_job(job: WindowJob) -> ProgramSolution | None:

@@ -164,8 +164,8 @@ class TrackingProblem:
             n_rows=m,
         )
 
-    def fix(self, cols: np.ndarray, value: int) -> None:
-        """Hold the given columns at ``value`` (0 or 1)."""
+    def fix(self, cols: np.ndarray, value: int | np.ndarray) -> None:
+        """Hold the given columns at ``value`` (0 or 1; or one value per column)."""
         self.lower[cols] = value
         self.upper[cols] = value
 

@@ -7,7 +7,7 @@ on DataFrames directly, to see what a window's program holds and what it chooses
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,7 @@ def build_program(
     frames: tuple[int, int] | None = None,
     first_fixed: Iterable[int] | None = None,
     last_fixed: Iterable[int] | None = None,
+    fixed_cells: Mapping[int, int] | None = None,
     free_first: bool = True,
     frame_shape: tuple[int, ...] | None = None,
     cell_area: float | None = None,
@@ -59,7 +60,8 @@ def build_program(
     there is free, as it is in the movie's first frame when ``free_first``. ``last_fixed``: the ids
     selected in the last frame when the window is followed by a solution it must meet (the right
     anchor of ``solve_window``); the other segments of that frame stay out. Pins of an anchored
-    frame are ignored: it is held as it was chosen. ``frame_shape`` places
+    frame are ignored: it is held as it was chosen (``fixed_cells``: how many cells its segments
+    hold where that is more than one, with ``max_objects_per_merger`` above 1). ``frame_shape`` places
     the border for ``image_border_size``; ``cell_area`` is the typical cell's area, up to
     ``size_cap`` times which size weighting counts a candidate's area. ``tighten=False`` leaves
     out ``edge_needs_source``, which integer solutions do not need: only to measure what it brings
@@ -74,7 +76,7 @@ def build_program(
     p = TrackingProblem.create(segments, links, hierarchy, frames)
     k = cfg.max_objects_per_merger
     if k > 1:  # cells counted: conservation over counts instead of one parent / one successor
-        counted.add_counts(p, k, cell_area)
+        counted.add_counts(p, k, cell_area, cfg.size_cap, fixed_cells)
     else:
         cons.one_parent(p)
         cons.flow_out(p)
@@ -86,6 +88,8 @@ def build_program(
     for fixed, frame in ((first_fixed, p.first), (last_fixed, p.last)):
         if fixed is not None:
             cons.anchor(p, set(fixed), frame)
+            if k > 1:
+                counted.anchor_counts(p, frame, fixed_cells or {})
             held |= frame
     for value in (True, False):  # pins: True forced in, False forced out, null free; not on anchors
         if "pin" in p.segments:

@@ -66,7 +66,6 @@ def solve_window(
         SolveError: no solution (pins that contradict each other or the anchors).
     """
     config = config or Config()
-    require_one_cell(config.tracking)
     with opened(store) as s:
         started = time.perf_counter()
         with s.writing(dataset, "solve window"):
@@ -75,6 +74,7 @@ def solve_window(
                 raise InputError(
                     f"dataset {dataset!r} is not solved: run `neotrack solve` before solving a window"
                 )
+            require_one_cell(config.tracking, info.solve.config)
             # the frames are the movie's (its shape; no scan of the dataset); else what is stored
             t_min, t_max = (0, info.shape[0] - 1) if info.shape else s.time_range(dataset)[:2]
             if not t_min <= start < stop <= t_max + 1:

@@ -12,14 +12,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from neotrack._parallel import map_tasks
+from neotrack.candidates import CandidateMasks
+from neotrack.candidates._masks import write_parts
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
-from neotrack.solve._counts import require_one_cell
 from neotrack.solve._job import WindowJob, read_job, read_planned, solve_job
+from neotrack.solve._mergers import resolve_mergers
 from neotrack.solve._program import ProgramSolution
-from neotrack.solve._tracks import assign_tracks
+from neotrack.solve._tracks import COLUMNS, assign_tracks
 from neotrack.solve._windows import BlockPlan, WindowPlan, budget_sizes, plan_windows, two_passes
-from neotrack.store import Stage, Store, opened
+from neotrack.store import ID_STRIDE, DatasetInfo, Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,6 @@ def solve(
     settings, package version, solver, objective and gap are recorded on the dataset.
     """
     config = config or Config()
-    require_one_cell(config.tracking)
     with opened(store) as opened_store:
         return _solve(opened_store, dataset, config, progress)
 
@@ -64,6 +65,8 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
                 f"anew, run `neotrack link --dataset {dataset} --overwrite` first"
             )
         cfg = config.tracking
+        if cfg.max_objects_per_merger > 1:  # mergers are split by their pixels: refuse before starting
+            CandidateMasks(store, dataset)
         counts = store.frame_counts(dataset)
         plans = solve_plans(cfg, counts)
         if cfg.size_weighted and cfg.size_cap is not None and not info.props.get("cell_area"):
@@ -80,6 +83,8 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             totals = _one_pass(store, dataset, plans, read, progress)
         objective, worst_gap, solver = totals.objective, totals.gap, totals.solver
         selected, transitions = store.read_solution(dataset)
+        if cfg.max_objects_per_merger > 1:
+            selected, transitions = _resolve(store, dataset, info, selected, transitions)
         tracks = assign_tracks(selected, transitions)
         store.write_tracks(dataset, tracks)
         n_divisions = int((transitions.groupby("source").size() == 2).sum())
@@ -106,6 +111,34 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
     return SolveResult(
         dataset, len(plans), len(selected), n_tracks, n_divisions, objective, worst_gap, solver, seconds
     )
+
+
+def _resolve(
+    store: Store, dataset: str, info: DatasetInfo, selected: pd.DataFrame, transitions: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The solution's mergers split into their cells (``_mergers.py``): the parts' pixels
+    written first, then their segments, then the solution changed in one transaction; the
+    solution as it is then."""
+    mergers, carried = store.read_counts(dataset)
+    if mergers.empty:
+        return selected, transitions
+    masks = CandidateMasks(store, dataset)
+    first_free = {
+        t: int(masks.frame(t).segments.index.max()) % ID_STRIDE + 1 for t in set(mergers.id // ID_STRIDE)
+    }
+    frame_shape = tuple((info.shape or ())[1:])
+    found = resolve_mergers(selected, transitions, mergers, carried, masks.mask, frame_shape, first_free)
+    write_parts(store, dataset, found.pixels)
+    store.write_parts(dataset, found.parts)
+    store.update_solution(
+        dataset,
+        unselect=found.mergers,
+        select=found.parts.id.tolist(),
+        remove=found.remove,
+        add=found.add,
+        tracks=pd.DataFrame(columns=["id", *COLUMNS]),
+    )
+    return store.read_solution(dataset)
 
 
 def solve_plans(cfg: TrackingConfig, counts: pd.Series) -> tuple[WindowPlan, ...]:
@@ -150,7 +183,8 @@ def _commit(
 ) -> None:
     """Write the selection of frames [frames) and the transitions leaving frames [sources)."""
     chosen, edges = solution.segments, solution.transitions
-    store.write_selection(dataset, chosen.id[(chosen.t >= frames[0]) & (chosen.t < frames[1])].tolist())
+    kept = chosen[(chosen.t >= frames[0]) & (chosen.t < frames[1])]
+    store.write_selection(dataset, kept.id.tolist(), kept.cells.tolist() if "cells" in kept else None)
     store.write_transitions(dataset, edges[(edges.source_t >= sources[0]) & (edges.source_t < sources[1])])
 
 
@@ -162,17 +196,17 @@ def _one_pass(
     progress: bool,
 ) -> _Totals:
     """Windows one after the other, each anchored on what the one before committed."""
-    anchor: set[int] = set()
+    anchor: dict[int, int] = {}
     totals = _Totals()
     for plan in tqdm(plans, desc="solving", unit="window", disable=None if progress else True):
         window = solve_job(read(plan, plans[0].start, anchor))  # plans[0] starts at the first frame
         if window is None:  # no candidates in any frame of the window: nothing to choose
-            anchor = set()
+            anchor = {}
             continue
         totals.add(window)
         commit = (plan.commit_start, plan.commit_stop)
         _commit(store, dataset, window, commit, (plan.start, plan.commit_stop - 1))
-        anchor = set(window.segments.id[window.segments.t == plan.commit_stop - 1].tolist())
+        anchor = _held(window, plan.commit_stop - 1)
     return totals
 
 
@@ -194,17 +228,31 @@ def _two_passes(
     jobs = (read(b.start, b.stop, None, None, True) for b in first)
     chosen = _pass(store, dataset, first, jobs, n_workers, "solving first windows", progress, totals)
     held = {  # what the first pass committed in the frames the second is anchored on
-        t: set(window.segments.id[window.segments.t == t].tolist())
+        t: _held(window, t)
         for block, window in zip(first, chosen, strict=True)
         if window is not None
         for t in (block.commit_start, block.commit_stop - 1)
     }
     jobs = (
-        read(b.start, b.stop, held.get(b.start, set()), held.get(b.stop - 1, set()) if b.right else None)
+        read(
+            b.start,
+            b.stop,
+            held.get(b.start, {}).keys(),
+            held.get(b.stop - 1, {}).keys() if b.right else None,
+            False,
+            held.get(b.start, {}) | (held.get(b.stop - 1, {}) if b.right else {}),
+        )
         for b in second
     )
     _pass(store, dataset, second, jobs, n_workers, "solving windows between", progress, totals)
     return totals
+
+
+def _held(window: ProgramSolution, t: int) -> dict[int, int]:
+    """The segments a window selected in frame ``t`` and the cells each holds."""
+    chosen = window.segments[window.segments.t == t]
+    cells = chosen.cells.tolist() if "cells" in chosen else [1] * len(chosen)
+    return dict(zip(chosen.id.tolist(), cells, strict=True))
 
 
 def _pass(

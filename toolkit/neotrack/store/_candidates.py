@@ -107,10 +107,16 @@ class Candidates(Catalogue):
         return set(rows[0]["keys"]) if rows else set()
 
     def read_segments(
-        self, dataset: str, t_start: int = 0, t_stop: int | None = None, extra: Sequence[str] = ()
+        self,
+        dataset: str,
+        t_start: int = 0,
+        t_stop: int | None = None,
+        extra: Sequence[str] = (),
+        parts: bool = False,
     ) -> pd.DataFrame:
-        """Segments of frames [t_start, t_stop), sorted by id, with the ``extra`` properties."""
-        df = self._read_columns(cy.READ_SEGMENTS, SEGMENT_COLUMNS, dataset, t_start, t_stop, extra)
+        """Candidate segments of frames [t_start, t_stop), sorted by id, with the ``extra``
+        properties; with ``parts`` also the cells that merger resolution split mergers into."""
+        df = self._read_columns(cy.READ_SEGMENTS, SEGMENT_COLUMNS, dataset, t_start, t_stop, extra, parts)
         return df.sort_values("id", ignore_index=True)
 
     def read_links(
@@ -142,11 +148,14 @@ class Candidates(Catalogue):
         t_start: int,
         t_stop: int | None,
         extra: Sequence[str] = (),
+        parts: bool = False,
     ) -> pd.DataFrame:
         """One window read: the ``spec`` columns with their dtypes, then the ``extra`` properties."""
         self._require(dataset)
         stop = T_MAX if t_stop is None else t_stop
-        row = self._run(query, dataset=dataset, t_start=t_start, t_stop=stop, extra=list(extra))[0]
+        row = self._run(query, dataset=dataset, t_start=t_start, t_stop=stop, extra=list(extra), parts=parts)[
+            0
+        ]
         df = frame_from_columns(row, spec)
         for j, name in enumerate(extra):
             df[name] = [r[j] for r in row["extra"]]

@@ -227,7 +227,7 @@ class Catalogue(Connection):
         self.update_dataset(dataset, **props)
 
     def _clear_solution(self, dataset: str) -> None:
-        for query in (cy.CLEAR_NEXT_BATCH, cy.CLEAR_SELECTION_BATCH):
+        for query in (cy.DELETE_PARTS_BATCH, cy.CLEAR_NEXT_BATCH, cy.CLEAR_SELECTION_BATCH):
             self._delete_batches(query, dataset)
 
     # --- pixels ---------------------------------------------------------------------------

@@ -183,6 +183,11 @@ class Connection:
         if (busy := self._busy(dataset)) is not None:
             raise busy
 
+    def require_lock(self, dataset: str) -> None:
+        """Raise ``DatasetBusyError`` unless this client may write ``dataset`` now: for writes the
+        graph's fence cannot guard (pixels), made just before each."""
+        self._check_fence(dataset)
+
     def _write_batches(
         self,
         dataset: str,

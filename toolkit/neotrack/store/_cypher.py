@@ -64,7 +64,7 @@ GET_DATASET = f"MATCH (d:{D} {{name: $dataset}}) RETURN properties(d) AS props"
 LIST_DATASETS = f"""
 MATCH (d:{D})
 RETURN d.name AS name, toString(d.created) AS created,
-       COUNT {{ MATCH (s:{S} {{dataset: d.name}}) WHERE s.t >= 0 }} AS segments,
+       COUNT {{ MATCH (s:{S} {{dataset: d.name}}) WHERE s.t >= 0 AND s.merger IS NULL }} AS segments,
        d.ndim AS ndim, d.shape AS shape,
        CASE WHEN d.solve_status = 'done' THEN 'solved'
             WHEN d.lock_owner IS NOT NULL THEN d.lock_stage + ' running'
@@ -125,6 +125,8 @@ WRITE_SEGMENTS = (
 CREATE (s:{S} {{dataset: $dataset, {_props(SEGMENT_COLUMNS)}}})
 """
 )
+WRITE_PARTS = WRITE_SEGMENTS + "SET s.merger = $merger[i]\n"
+"""Segments that merger resolution made: each a cell of the merger whose id it holds."""
 # The same, plus per-row maps of further properties (features); only sent when there are some.
 WRITE_SEGMENTS_WITH_EXTRA = WRITE_SEGMENTS + "SET s += $extra[i]\n"
 
@@ -152,6 +154,7 @@ WRITE_HIERARCHY = _each_pair("parent", "child") + f"CREATE (a)-[:{Rel.CONTAINS}]
 _BY_TIME = "USING INDEX {v}:" + S + "(dataset, t)"
 READ_SEGMENTS = f"""
 MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= $t_start AND s.t < $t_stop
+  AND ($parts OR s.merger IS NULL)
 RETURN {_collect("s", SEGMENT_COLUMNS)},
        collect([k IN $extra | s[k]]) AS extra
 """
@@ -167,12 +170,12 @@ MATCH (p)-[:{Rel.CONTAINS}]->(c)
 RETURN collect(p.id) AS parent, collect(c.id) AS child
 """
 TIME_RANGE = f"""
-MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0
+MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0 AND s.merger IS NULL
 RETURN min(s.t) AS t_min, max(s.t) AS t_max, count(s) AS n
 """
 
 FRAME_COUNTS = f"""
-MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0
+MATCH (s:{S} {{dataset: $dataset}}) WHERE s.t >= 0 AND s.merger IS NULL
 RETURN s.t AS t, count(s) AS n ORDER BY t
 """
 
@@ -187,7 +190,7 @@ RETURN count(*) AS deleted
 )
 COUNT_ALL_LINKS = f"MATCH (:{S} {{dataset: $dataset}})-[r:{Rel.LINK}]->() RETURN count(r) AS n"
 SEGMENT_KEYS = f"""
-MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0
+MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0 AND s.merger IS NULL
 RETURN keys(s) AS keys LIMIT 1
 """
 
@@ -195,12 +198,22 @@ RETURN keys(s) AS keys LIMIT 1
 CLEAR_SELECTION_BATCH = (
     _FENCE
     + f"""MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
-WHERE s.t >= $t_start AND s.selected IS NOT NULL
+WHERE s.t >= $t_start AND (s.selected IS NOT NULL OR s.cells IS NOT NULL)
 WITH s LIMIT $batch
-REMOVE s.selected, {", ".join(f"s.{c.name}" for c in SOLUTION_COLUMNS)}
+REMOVE s.selected, s.cells, {", ".join(f"s.{c.name}" for c in SOLUTION_COLUMNS)}
 RETURN count(*) AS n
 """
 )
+DELETE_PARTS_BATCH = (
+    _FENCE
+    + f"""MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")}
+WHERE s.t >= $t_start AND s.merger IS NOT NULL
+WITH s LIMIT $batch
+DETACH DELETE s
+RETURN count(*) AS n
+"""
+)
+"""The cells that merger resolution split mergers into: written by a solve, dropped with it."""
 CLEAR_NEXT_BATCH = (
     _FENCE
     + f"""MATCH (a:{S} {{dataset: $dataset}})-[r:{Rel.NEXT}]->() WHERE a.t >= $t_start
@@ -217,6 +230,19 @@ MATCH (s:{S} {{dataset: $dataset, id: $id[i]}})
 )
 WRITE_SELECTED = _EACH_SEGMENT + "SET s.selected = true\n"
 WRITE_NEXT = _each_pair("source", "target") + f"CREATE (a)-[:{Rel.NEXT}]->(b)\n"
+WRITE_CELLS = _EACH_SEGMENT + "SET s.cells = $cells[i]\n"
+WRITE_COUNTED_NEXT = _each_pair("source", "target") + f"CREATE (a)-[:{Rel.NEXT} {{cells: $cells[i]}}]->(b)\n"
+READ_COUNTS = f"""
+MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0 AND s.cells IS NOT NULL
+OPTIONAL MATCH (s)-[r:{Rel.NEXT}]->(b) WHERE r.cells IS NOT NULL
+RETURN s.id AS id, s.cells AS cells, collect(b.id) AS target, collect(r.cells) AS carried
+"""
+"""Segments holding several cells (mergers, before and after resolution) and the transitions out of
+them that carry several (only between a solve's windows and its merger resolution)."""
+READ_PARTS = f"""
+MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0 AND s.merger IS NOT NULL
+RETURN collect(s.id) AS id, collect(s.merger) AS merger
+"""
 WRITE_TRACKS = _EACH_SEGMENT + "SET " + ", ".join(f"s.{c.name} = ${c.name}[i]" for c in SOLUTION_COLUMNS)
 # --- one range of frames solved again (``solve_window``): only what changed, one transaction -
 UNSELECT = (
@@ -276,7 +302,7 @@ RETURN count(r) AS n
 )
 COUNT_SEGMENTS = f"""
 UNWIND $id AS id
-MATCH (s:{S} {{dataset: $dataset, id: id}})
+MATCH (s:{S} {{dataset: $dataset, id: id}}) WHERE s.merger IS NULL
 RETURN count(s) AS n
 """
 COUNT_LINKS = f"""

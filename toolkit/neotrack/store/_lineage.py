@@ -60,6 +60,15 @@ RETURN s.track_id AS track_id, s.id AS segment, s.z AS z, s.y AS y, s.x AS x, s.
 ORDER BY track_id
 """
 
+MERGERS = f"""
+MATCH (m:{S} {{dataset: $dataset}}) WHERE m.t >= 0 AND m.cells > 1
+MATCH (c:{S} {{dataset: $dataset}}) WHERE c.t = m.t AND c.merger = m.id
+WITH m, c ORDER BY c.track_id
+RETURN m.t AS t, m.id AS merger, m.cells AS cells, m.z AS z, m.y AS y, m.x AS x,
+       collect(c.track_id) AS track_ids
+ORDER BY t, merger
+"""
+
 QUERIES = {
     "tracks": TRACKS,
     "divisions": DIVISIONS,
@@ -67,6 +76,7 @@ QUERIES = {
     "ancestors": ANCESTORS,
     "lineage": LINEAGE,
     "alive_at": ALIVE_AT,
+    "mergers": MERGERS,
 }
 
 
@@ -108,3 +118,8 @@ class Lineage:
     def alive_at(self, t: int) -> pd.DataFrame:
         """The cells present in frame ``t``: track, segment, position, area."""
         return self._ask(ALIVE_AT, t=int(t))
+
+    def mergers(self) -> pd.DataFrame:
+        """When and where cells merged: frame, merger segment, its cells, position, the tracks of
+        the cells it held (``tracking.max_objects_per_merger`` above 1)."""
+        return self._ask(MERGERS)

@@ -12,7 +12,7 @@ from neotrack.errors import DatasetBusyError, InputError
 from neotrack.store import _cypher as cy
 from neotrack.store._candidates import T_MAX, Candidates
 from neotrack.store._errors import translated
-from neotrack.store._tables import frame_from_columns
+from neotrack.store._tables import frame_from_columns, segment_columns
 from neotrack.store._vocab import SEGMENT_COLUMNS, SOLUTION_COLUMNS
 
 
@@ -27,10 +27,11 @@ class Solutions(Candidates):
             self.begin_stage(dataset, Stage.SOLVE)
             self.update_dataset(dataset, solve_status=None)
 
-    def write_selection(self, dataset: str, ids: Sequence[int]) -> int:
-        """Mark segments as selected (in the solution)."""
+    def write_selection(self, dataset: str, ids: Sequence[int], cells: Sequence[int] | None = None) -> int:
+        """Mark segments as selected (in the solution); ``cells``: how many cells each holds, stored
+        (as ``cells``) on those that hold more than one: the mergers."""
         columns = {"id": [int(i) for i in ids]}
-        return self._write_batches(
+        n = self._write_batches(
             dataset,
             cy.WRITE_SELECTED,
             columns,
@@ -39,19 +40,72 @@ class Solutions(Candidates):
             False,
             lambda s: s.counters.properties_set,
         )
+        if cells is not None:
+            held = np.asarray(cells, dtype=np.int64)
+            mergers = np.asarray(columns["id"], np.int64)[held > 1]
+            several = {"id": mergers.tolist(), "cells": held[held > 1].tolist()}
+            self._write_batches(
+                dataset,
+                cy.WRITE_CELLS,
+                several,
+                None,
+                "cell counts",
+                False,
+                lambda s: s.counters.properties_set,
+            )
+        return n
 
     def write_transitions(self, dataset: str, table: pd.DataFrame) -> int:
-        """Selected transitions (``source, target``) as NEXT relationships."""
-        columns = {k: table[k].astype("int64").tolist() for k in ("source", "target")}
-        return self._write_batches(
-            dataset,
-            cy.WRITE_NEXT,
-            columns,
-            None,
-            "transitions",
-            False,
-            lambda s: s.counters.relationships_created,
+        """Selected transitions (``source, target``) as NEXT relationships; with a ``cells`` column,
+        those carrying more than one cell (out of a merger) store it as ``cells``."""
+        several = table.cells > 1 if "cells" in table else np.zeros(len(table), bool)
+        n = 0
+        for rows, query in ((table[~several], cy.WRITE_NEXT), (table[several], cy.WRITE_COUNTED_NEXT)):
+            columns = {k: rows[k].astype("int64").tolist() for k in ("source", "target")}
+            if query is cy.WRITE_COUNTED_NEXT:
+                if rows.empty:
+                    continue
+                columns["cells"] = rows.cells.astype("int64").tolist()
+            n += self._write_batches(
+                dataset,
+                query,
+                columns,
+                None,
+                "transitions",
+                False,
+                lambda s: s.counters.relationships_created,
+            )
+        return n
+
+    def read_counts(self, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The segments holding several cells (``id, cells``: the mergers) and the transitions out of
+        them that carry several (``source, target, cells``; none once mergers are resolved)."""
+        rows = self._run(cy.READ_COUNTS, dataset=dataset)
+        mergers = pd.DataFrame(
+            {"id": [int(r["id"]) for r in rows], "cells": [int(r["cells"]) for r in rows]}, dtype="int64"
         )
+        carried = [
+            (int(r["id"]), int(b), int(c))
+            for r in rows
+            for b, c in zip(r["target"], r["carried"], strict=True)
+        ]
+        counted = pd.DataFrame(carried, columns=["source", "target", "cells"], dtype="int64")
+        return mergers.sort_values("id", ignore_index=True), counted
+
+    def write_parts(self, dataset: str, table: pd.DataFrame) -> int:
+        """Store the cells merger resolution split mergers into: segment columns (``id, t, y, x,
+        area, bbox``, ``z``) and ``merger``, the id of the merger each is a cell of; not selected."""
+        columns, _ = segment_columns(table.drop(columns=["merger"]))
+        columns["merger"] = table.merger.astype("int64").tolist()
+        return self._write_batches(
+            dataset, cy.WRITE_PARTS, columns, None, "merger cells", False, lambda s: s.counters.nodes_created
+        )
+
+    def read_parts(self, dataset: str) -> pd.DataFrame:
+        """The cells merger resolution split mergers into: ``id`` and ``merger`` (the merger's id)."""
+        row = self._run(cy.READ_PARTS, dataset=dataset)[0]
+        parts = pd.DataFrame({k: np.asarray(row[k], dtype=np.int64) for k in ("id", "merger")})
+        return parts.sort_values("id", ignore_index=True)
 
     def write_tracks(self, dataset: str, table: pd.DataFrame) -> int:
         """Track ids of selected segments: ``id`` and the ``SOLUTION_COLUMNS``."""
@@ -163,7 +217,10 @@ class Solutions(Candidates):
         """Force segments into (True) or out of (False) the next solution; None removes the pin."""
         params = {"id": [int(i) for i in ids]}
         if self._run(cy.COUNT_SEGMENTS, dataset=dataset, **params)[0]["n"] != len(params["id"]):
-            raise InputError(f"not every segment of {params['id']} is in dataset {dataset!r}")
+            raise InputError(
+                f"not every segment of {params['id']} is a candidate of dataset {dataset!r} (a cell "
+                "that merger resolution made is not: pin the merger it came from)"
+            )
         return int(self._pin(cy.PIN_SEGMENTS, dataset, value=value, **params))
 
     def pin_links(self, dataset: str, table: pd.DataFrame, value: bool | None) -> int:

@@ -17,7 +17,7 @@ from neotrack.store._vocab import (
     Column,
 )
 
-_RESERVED = {"dataset", "selected", "pin", "track_id", "parent_track_id", "lineage_id"}
+_RESERVED = {"dataset", "selected", "pin", "track_id", "parent_track_id", "lineage_id", "cells", "merger"}
 """Properties the toolkit owns: a feature column of that name would overwrite a solution or pin."""
 
 
