@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import itertools
 import json
 import os
 import resource
@@ -266,22 +267,21 @@ def time_solve_window(dataset: str, start: int, stop: int, pins: int) -> None:
     times = []
     with Store(uri=server.start().uri) as store:
         selected, _ = store.read_solution(dataset, start, stop)
-        middle = selected[selected.t == (start + stop) // 2].id
-        for segment in middle.iloc[:pins].tolist():
-            try:
-                for value in (False, None):  # pinned out, then the pin taken back
-                    store.pin_segments(dataset, [int(segment)], value)
-                    started = time.perf_counter()
-                    r = solve_window(dataset, start, stop, store=store)
-                    times.append(time.perf_counter() - started)
-                    print(
-                        f"solve_window {dataset} frames {start}-{stop - 1}, segment {segment} "
-                        f"{'pinned out' if value is False else 'unpinned'}: {times[-1]:.2f} s "
-                        f"({r.n_selected} segments, {r.n_transitions} transitions, "
-                        f"{r.n_retracked} track ids changed downstream; {len(selected)} selected before)"
-                    )
-            finally:  # an interrupted bench leaves no pin on the dataset
-                store.pin_segments(dataset, [int(segment)], None)
+        middle = selected[selected.t == (start + stop) // 2].id.iloc[:pins].tolist()
+        try:
+            for segment, value in itertools.product(middle, (False, None)):  # pinned out, then back
+                store.pin_segments(dataset, [int(segment)], value)
+                started = time.perf_counter()
+                r = solve_window(dataset, start, stop, store=store)
+                times.append(time.perf_counter() - started)
+                print(
+                    f"solve_window {dataset} frames {start}-{stop - 1}, segment {segment} "
+                    f"{'pinned out' if value is False else 'unpinned'}: {times[-1]:.2f} s "
+                    f"({r.n_selected} segments, {r.n_transitions} transitions, "
+                    f"{r.n_retracked} track ids changed downstream; {len(selected)} selected before)"
+                )
+        finally:  # an interrupted bench leaves no pin on the dataset
+            store.pin_segments(dataset, [int(s) for s in middle], None)
     print(
         f"solve_window: median {statistics.median(times):.2f} s, slowest {max(times):.2f} s "
         f"over {len(times)} corrections; the first {times[0]:.2f} s, the others median "

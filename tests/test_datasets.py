@@ -12,7 +12,9 @@ from scipy import ndimage as ndi
 
 from neotrack.candidates import segments_from_labels
 from neotrack.datasets import lineage_links, simulate, write_ctc
+from neotrack.datasets._synthetic import MARKER
 from neotrack.errors import InputError
+from neotrack.store import ID_STRIDE
 
 
 def _labels_follow_tracks(scene) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +81,7 @@ def test_merged_nuclei_are_one_blob_with_a_marker_for_each_cell(shape: tuple[int
     assert (per_merger.frames == 3).any()
     radius = 8.0  # simulate's default
     largest, smallest = radius * 1.15, radius * 0.85  # what a nucleus grows to, what one starts at
-    marker_area = np.pi * (0.25 * largest + 1) ** 2 * (2 if len(shape) == 3 else 1)
+    marker_area = np.pi * (MARKER * largest + 1) ** 2 * (2 if len(shape) == 3 else 1)
     for (t, _), cells in merged.groupby(["t", "merger"]):
         image = scene.images[t].astype(float)
         centres = [np.argwhere(scene.labels[t] == label).mean(axis=0) for label in cells.L]
@@ -110,7 +112,7 @@ def test_lineage_links_cover_moves_and_divisions() -> None:
     links = lineage_links(scene.tracks)
     tracks = scene.tracks
     assert len(links) == int((tracks.E - tracks.B).sum()) + int((tracks.P > 0).sum())
-    assert np.all(links.target // 10**9 == links.source // 10**9 + 1)
+    assert np.all(links.target // ID_STRIDE == links.source // ID_STRIDE + 1)
     out_degree = links.groupby("source").size()
     assert (out_degree == 2).sum() == scene.n_divisions
 

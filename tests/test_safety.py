@@ -30,7 +30,7 @@ from neotrack.errors import DatasetBusyError, DatasetExistsError, InputError, St
 from neotrack.export import to_ctc, to_h5_events, to_zarr
 from neotrack.linking import link
 from neotrack.solve import solve
-from neotrack.store import Lineage, Store
+from neotrack.store import ID_STRIDE, Lineage, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ def test_datasets_whose_names_map_to_one_file_name_keep_their_own_masks(
         for dataset, scene in ((first, a), (second, b)):
             masks = CandidateMasks(store, dataset)
             ids = store.read_segments(dataset, 1, 2).id.tolist()
-            painted = masks.paint(ids, [int(i) % 10**9 for i in ids])
+            painted = masks.paint(ids, [int(i) % ID_STRIDE for i in ids])
             assert np.array_equal(painted, scene.labels[1])
         assert store.pixels(first) != store.pixels(second)
     finally:
@@ -114,9 +114,9 @@ def test_frames_read_ahead_come_in_the_order_asked_each_as_read_alone(store: Sto
         assert frame.segments.equals(alone.segments) and frame.parent == alone.parent
         assert np.array_equal(frame.leaves, alone.leaves)
         ids = frame.segments.index.tolist()
-        assert np.array_equal(frame.paint(ids, [int(i) % 10**9 for i in ids]), scene.labels[frame.t])
+        assert np.array_equal(frame.paint(ids, [int(i) % ID_STRIDE for i in ids]), scene.labels[frame.t])
     with pytest.raises(InputError, match="not a candidate of frame 0"):  # another frame's segment
-        next(masks.frames([0])).mask(10**9 * 1 + 1)
+        next(masks.frames([0])).mask(ID_STRIDE + 1)
 
 
 def test_masks_and_graph_must_agree_on_the_dataset_id(store: Store, name: str) -> None:
@@ -267,7 +267,7 @@ def test_a_failed_link_write_stops_the_run_and_keeps_the_resume_point_behind_wha
     real, calls = small.write_links, []
 
     def fail_on_the_third(dataset, table, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(int(table.source.iloc[0]) // 10**9)
+        calls.append(int(table.source.iloc[0]) // ID_STRIDE)
         if len(calls) == 3:
             raise StoreError("the disk is full")
         return real(dataset, table, *args, **kwargs)
@@ -281,7 +281,7 @@ def test_a_failed_link_write_stops_the_run_and_keeps_the_resume_point_behind_wha
         # the resume point lies right behind the last batch stored: the third frame's links are not
         assert state.interrupted and state.next_frame == calls[2]
         stored = store.read_links(tracked)
-        assert set(stored.source // 10**9) == set(calls[:2])
+        assert set(stored.source // ID_STRIDE) == set(calls[:2])
         link(tracked, config(), small)  # resumes there
     finally:
         small.close()

@@ -66,10 +66,9 @@ class _Cells:
     brightness: np.ndarray  # (N,)
     label: np.ndarray  # (N,) int
     age: np.ndarray  # (N,) frames since birth
-    partner: np.ndarray  # (N,) label of the cell it is merged with, 0: none
     merged_for: np.ndarray  # (N,) frames the merger still lasts
-    merger: np.ndarray  # (N,) number of the merger it is in, 0: none
-    side: np.ndarray  # (N, ndim) unit direction (physical) from the partner's side to its own
+    merger: np.ndarray  # (N,) number of the merger it is in (its two cells share it), 0: none
+    side: np.ndarray  # (N, ndim) unit direction (physical) from the other cell's side to its own
 
 
 def simulate(
@@ -141,7 +140,6 @@ def simulate(
         np.empty(0, dtype=int),
         np.empty(0, dtype=int),
         np.empty(0, dtype=int),
-        np.empty(0, dtype=int),
         np.empty((0, ndim)),
     )
     merged_rows: list[tuple[int, int, int]] = []
@@ -168,7 +166,7 @@ def simulate(
         if t == n_frames - 1:
             break
         if mergers > 0:
-            n_mergers = _merge(cells, rng.poisson(mergers), n_mergers, merge_frames, axis_scale, shape, rng)
+            n_mergers = _merge(cells, rng.poisson(mergers), n_mergers, merge_frames, axis_scale, rng)
         next_label = _step(
             cells,
             tracks,
@@ -221,7 +219,6 @@ def _add_cell(
     cells.brightness = np.append(cells.brightness, rng.uniform(0.6, 1.0))
     cells.label = np.append(cells.label, label)
     cells.age = np.append(cells.age, 0)
-    cells.partner = np.append(cells.partner, 0)
     cells.merged_for = np.append(cells.merged_for, 0)
     cells.merger = np.append(cells.merger, 0)
     cells.side = np.vstack([cells.side, np.zeros(len(pos))])
@@ -251,7 +248,7 @@ def _step(
 ) -> int:
     """Advance from frame t to t + 1: divide, move, leave, enter."""
     n = len(cells.label)
-    dividing = (rng.random(n) < division_rate) & (cells.age >= 5) & (cells.partner == 0)
+    dividing = (rng.random(n) < division_rate) & (cells.age >= 5) & (cells.merger == 0)
     for i in np.flatnonzero(dividing):
         direction = rng.normal(size=len(shape)) / axis_scale
         direction[:-2] = 0 if len(shape) == 3 and rng.random() < 0.7 else direction[:-2]
@@ -280,8 +277,8 @@ def _step(
     _hold_mergers(cells, axis_scale)
     inside = np.all((cells.pos >= 0) & (cells.pos <= np.array(shape) - 1), axis=1)
     _keep(cells, inside)
-    alone = (cells.partner > 0) & ~np.isin(cells.partner, cells.label)  # its partner left
-    _part(cells, alone)
+    numbers, held = np.unique(cells.merger[cells.merger > 0], return_counts=True)
+    _part(cells, np.isin(cells.merger, numbers[held == 1]))  # the other cell of its merger left
 
     for _ in range(rng.poisson(appear_rate)):
         pos = _random_inside(rng, shape, radius)
@@ -297,13 +294,12 @@ def _merge(
     n_mergers: int,
     frames: int,
     axis_scale: np.ndarray,
-    shape: tuple[int, ...],
     rng: np.random.Generator,
 ) -> int:
     """Start ``n_new`` mergers (fewer when no pair qualifies): a random free cell with its nearest
     free neighbour within three radii. Returns the number of mergers started so far."""
     for _ in range(n_new):
-        free = np.flatnonzero((cells.partner == 0) & (cells.age >= 1))
+        free = np.flatnonzero((cells.merger == 0) & (cells.age >= 1))
         if len(free) < 2:
             break
         phys = cells.pos[free] / axis_scale
@@ -316,7 +312,6 @@ def _merge(
         a, b = free[i], free[j]
         n_mergers += 1
         side = (phys[i] - phys[j]) / max(dist[j], 1e-9)
-        cells.partner[[a, b]] = cells.label[[b, a]]
         cells.merged_for[[a, b]] = frames
         cells.merger[[a, b]] = n_mergers
         cells.side[a], cells.side[b] = side, -side
@@ -329,15 +324,13 @@ def _hold_mergers(cells: _Cells, axis_scale: np.ndarray) -> None:
     """For the next frame: a merger that has lasted its frames parts (``_separate`` pushes the two
     apart, each to its own side); the others hold their cells at the pair's centre, ``SEPARATION``
     radii apart along their sides."""
-    _part(cells, (cells.partner > 0) & (cells.merged_for <= 0))
-    merged = np.flatnonzero(cells.partner > 0)
-    if not len(merged):
-        return
-    where = {int(lab): k for k, lab in enumerate(cells.label)}
-    for a in merged.tolist():
-        b = where.get(int(cells.partner[a]))
-        if b is None or a > b:
+    _part(cells, (cells.merger > 0) & (cells.merged_for <= 0))
+    merged = np.flatnonzero(cells.merger > 0)
+    for number in np.unique(cells.merger[merged]):
+        pair = np.flatnonzero(cells.merger == number)
+        if len(pair) < 2:  # the other cell left
             continue
+        a, b = pair
         centre = (cells.pos[a] + cells.pos[b]) / 2
         ra, rb = cells.radius[a], cells.radius[b]
         markers = max(MARKER * ra, 1.5) + max(MARKER * rb, 1.5) + 2  # apart even if sizes differ
@@ -349,7 +342,6 @@ def _hold_mergers(cells: _Cells, axis_scale: np.ndarray) -> None:
 
 
 def _part(cells: _Cells, which: np.ndarray) -> None:
-    cells.partner[which] = 0
     cells.merged_for[which] = 0
     cells.merger[which] = 0
 
@@ -363,7 +355,8 @@ def _separate(cells: _Cells, axis_scale: np.ndarray, shape: tuple[int, ...]) -> 
         diff = phys[:, None, :] - phys[None, :, :]
         dist = np.linalg.norm(diff, axis=-1) + np.eye(len(phys)) * 1e9
         min_dist = (cells.radius[:, None] + cells.radius[None, :]) * 1.05 + 1
-        min_dist[cells.partner[:, None] == cells.label[None, :]] = 0  # a merger's cells stay together
+        together = (cells.merger[:, None] == cells.merger[None, :]) & (cells.merger[:, None] > 0)
+        min_dist[together] = 0  # a merger's cells stay together
         overlap = np.clip(min_dist - dist, 0, None)
         if not overlap.any():
             return

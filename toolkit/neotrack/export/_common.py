@@ -7,13 +7,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from neotrack.errors import InputError
 from neotrack.store import DatasetInfo, Stage, Store
+
+if TYPE_CHECKING:
+    from neotrack.candidates import CandidateMasks
 
 
 def solved_dataset(store: Store, dataset: str) -> DatasetInfo:
@@ -43,8 +47,8 @@ def dataset_inputs(store: Store, info: DatasetInfo) -> list[Path]:
 
 
 def painted_frames(
-    masks: Any,
-    selected: Any,
+    masks: CandidateMasks,
+    selected: pd.DataFrame,
     n_frames: int,
     frame_shape: tuple[int, ...],
     values: str | None = None,

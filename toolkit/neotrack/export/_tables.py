@@ -26,7 +26,11 @@ def objects_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
     mergerLabelId`` and features, one row per object, sorted by frame and label."""
     with opened(store) as st:
         selected, transitions = _solution(st, dataset)
-        merger = st.read_parts(dataset).set_index("id").merger
+        return _objects(selected, transitions, st.read_parts(dataset))
+
+
+def _objects(selected: pd.DataFrame, transitions: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+    merger = parts.set_index("id").merger
     first = ~selected.id.isin(transitions.target) | selected.id.isin(
         transitions[transitions.groupby("source").source.transform("size") == 2].target
     )
@@ -73,9 +77,11 @@ def to_csv(dataset: str, out_dir: str | Path, store: Store | None = None, overwr
         if not overwrite and any((out / n).exists() for n in names):
             raise DatasetExistsError(f"{out} already holds CSV exports: --overwrite to replace them")
         out.mkdir(parents=True, exist_ok=True)
-        objects_table(dataset, st).to_csv(out / "objects.csv", index=False)
+        selected, transitions = _solution(st, dataset)
+        parts = st.read_parts(dataset)
+        _objects(selected, transitions, parts).to_csv(out / "objects.csv", index=False)
         divisions_table(dataset, st).to_csv(out / "divisions.csv", index=False)
-        mergers_table(dataset, st).to_csv(out / "mergers.csv", index=False)
+        _mergers(selected, parts).to_csv(out / "mergers.csv", index=False)
     return out
 
 
@@ -84,7 +90,10 @@ def mergers_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
     that held several cells; its label in that frame), the track ids of its cells joined by ``;``."""
     with opened(store) as st:
         selected, _ = _solution(st, dataset)
-        parts = st.read_parts(dataset)
+        return _mergers(selected, st.read_parts(dataset))
+
+
+def _mergers(selected: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
     track = parts.id.map(selected.set_index("id").track_id)
     rows = [
         (int(m) // ID_STRIDE, int(m) % ID_STRIDE, ";".join(str(int(i)) for i in sorted(ids)))

@@ -10,8 +10,8 @@ transitions, or disappearing). The binary variables of the one-cell program keep
 own, added only when ``K > 1``: with ``K = 1`` the program is exactly the one-cell program.
 
 Columns per segment (``COUNT_KINDS``): ``cells`` (0..K, at most what its size can hold:
-``capacity``), ``arrive`` (cells appearing), ``leave`` (cells ending), ``excess`` (cells beyond
-one); per link: ``flow`` (cells carried).
+``capacity``), ``arrive`` (cells appearing), ``leave`` (cells ending); per link: ``flow`` (cells
+carried).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from neotrack.errors import InputError
 from neotrack.solve import _constraints as cons
 from neotrack.solve._problem import TrackingProblem
 
-COUNT_KINDS = ("cells", "arrive", "leave", "excess")
+COUNT_KINDS = ("cells", "arrive", "leave")
 
 
 def require_one_cell(cfg: TrackingConfig, solved_with: str | None) -> None:
@@ -74,7 +74,6 @@ def add_counts(
         n = np.maximum(n, outside)
     counts_follow_choices(p, n)
     only_single_cells_divide(p, k)
-    extra_cells(p)
     edge_needs_target(p)
 
 
@@ -126,15 +125,7 @@ def counts_follow_choices(p: TrackingProblem, n: np.ndarray) -> None:
         c, b = p.col(count), p.col(binary)
         name = f"{count}_follows_{binary}"
         p.add_pairs(name, c, b, -1.0, 0.0, np.inf)  # c >= b
-        p.add_rows(  # c <= m b
-            name,
-            rows=np.concatenate([np.arange(len(c)), np.arange(len(c))]),
-            cols=np.concatenate([c, b]),
-            coefs=np.concatenate([np.ones(len(c)), -m]),
-            lower=-np.inf,
-            upper=0.0,
-            n_rows=len(c),
-        )
+        p.add_pairs(name, c, b, -m, -np.inf, 0.0)  # c <= m b
 
 
 def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
@@ -146,26 +137,14 @@ def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
     p.add_pairs("daughters_one_cell_each", p.col("flow"), p.col("divide", p.src), k - 1.0, -np.inf, float(k))
 
 
-def extra_cells(p: TrackingProblem) -> None:
-    """excess_i = cells_i - node_i: the cells a segment holds beyond one, each costing
-    ``merger_weight`` (``costs``): a merger must pay off in the tracks it keeps (a track that
-    would end in the blob and one that would start, or a false division, after it)."""
-    n, seg = p.n_segments, np.arange(p.n_segments)
-    p.add_rows(
-        "extra_cells",
-        rows=np.concatenate([seg, seg, seg]),
-        cols=np.concatenate([p.col("excess"), p.col("cells"), p.col("node")]),
-        coefs=np.concatenate([np.ones(n), -np.ones(n), np.ones(n)]),
-        lower=0.0,
-        upper=0.0,
-        n_rows=n,
-    )
-
-
 def costs(p: TrackingProblem, cfg: TrackingConfig, appear: np.ndarray, disappear: np.ndarray) -> None:
-    """The objective's count terms: appearing and disappearing cost per cell (``arrive``,
-    ``leave``: the one-cell program's per-segment costs ``appear`` and ``disappear``), and
-    ``merger_weight`` per cell of ``excess``; the binary ``appear`` and ``disappear`` cost nothing."""
+    """The objective's count terms (after the segments' own reward is set): appearing and
+    disappearing cost per cell (``arrive``, ``leave``: the one-cell program's per-segment costs
+    ``appear`` and ``disappear``; the binary ``appear`` and ``disappear`` cost nothing), and
+    ``merger_weight`` (cells_i - node_i) for the cells a segment holds beyond one: a merger must
+    pay off in the tracks it keeps (a track that would end in the blob and a false division or a
+    new track after it)."""
     p.cost[p.col("arrive")] = appear
     p.cost[p.col("leave")] = disappear
-    p.cost[p.col("excess")] = cfg.merger_weight
+    p.cost[p.col("cells")] += cfg.merger_weight
+    p.cost[p.col("node")] -= cfg.merger_weight

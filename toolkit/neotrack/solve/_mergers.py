@@ -91,13 +91,14 @@ def resolve_mergers(
     (possible only with a tiny ``size_cap``) gives as many parts as it has pixels.
     """
     axes = ["z", "y", "x"][-len(frame_shape) :]
-    position = {
-        int(i): np.asarray(p, dtype=float)
-        for i, p in zip(selected.id, selected[axes].to_numpy(dtype=float), strict=True)
-    }
     cells = dict(zip(mergers.id.tolist(), mergers.cells.tolist(), strict=True))
     counts = {(int(s), int(d)): int(c) for s, d, c in carried[["source", "target", "cells"]].to_numpy()}
     merged = transitions.source.isin(cells.keys()) | transitions.target.isin(cells.keys())
+    around = selected[selected.id.isin(transitions.loc[merged, ["source", "target"]].to_numpy().ravel())]
+    position = {  # of the segments next to a merger, which its cells come from and go to
+        int(i): np.asarray(p, dtype=float)
+        for i, p in zip(around.id, around[axes].to_numpy(dtype=float), strict=True)
+    }
     outgoing: dict[int, list[int]] = defaultdict(list)
     arrivals: dict[int, list[tuple[int, np.ndarray]]] = defaultdict(list)  # merger -> (cell, where)
     for s, d in transitions.loc[merged, ["source", "target"]].to_numpy():

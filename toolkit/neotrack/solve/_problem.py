@@ -150,15 +150,22 @@ class TrackingProblem:
         self.blocks.append((name, a, lo, hi))
 
     def add_pairs(
-        self, name: str, first: np.ndarray, second: np.ndarray, coef: float, lower: float, upper: float
+        self,
+        name: str,
+        first: np.ndarray,
+        second: np.ndarray,
+        coef: float | np.ndarray,
+        lower: float,
+        upper: float,
     ) -> None:
-        """One constraint per pair of columns: ``lower <= x_first[i] + coef * x_second[i] <= upper``."""
+        """One constraint per pair of columns: ``lower <= x_first[i] + coef * x_second[i] <= upper``
+        (``coef``: one for all pairs, or one per pair)."""
         m, row = len(first), np.arange(len(first))
         self.add_rows(
             name,
             rows=np.concatenate([row, row]),
             cols=np.concatenate([first, second]),
-            coefs=np.concatenate([np.ones(m), np.full(m, float(coef))]),
+            coefs=np.concatenate([np.ones(m), np.broadcast_to(np.asarray(coef, dtype=float), (m,))]),
             lower=lower,
             upper=upper,
             n_rows=m,

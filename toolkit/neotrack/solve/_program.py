@@ -99,14 +99,14 @@ def build_program(
     ramp = costs.border_ramp(p, cfg, frame_shape or ())
     size = costs.relative_areas(p, cfg, cell_area, all_areas)
     p.cost[p.col("edge")] = costs.transitions(p, cfg, size)
+    p.cost[p.col("divide")] = costs.divisions(p, cfg)
+    p.cost[p.col("node")] = costs.segments(p, cfg, size)
     appear = costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
     disappear = costs.disappearances(p, cfg, ramp)
-    if k > 1:  # per cell appearing or ending
+    if k > 1:  # per cell appearing or ending, per cell beyond one
         counted.costs(p, cfg, appear, disappear)
     else:
         p.cost[p.col("appear")], p.cost[p.col("disappear")] = appear, disappear
-    p.cost[p.col("divide")] = costs.divisions(p, cfg)
-    p.cost[p.col("node")] = costs.segments(p, cfg, size)
     return p
 
 

@@ -65,8 +65,8 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
                 f"anew, run `neotrack link --dataset {dataset} --overwrite` first"
             )
         cfg = config.tracking
-        if cfg.max_objects_per_merger > 1:  # mergers are split by their pixels: refuse before starting
-            CandidateMasks(store, dataset)
+        # mergers are split by their pixels: a dataset without masks is refused before anything changes
+        masks = CandidateMasks(store, dataset) if cfg.max_objects_per_merger > 1 else None
         counts = store.frame_counts(dataset)
         plans = solve_plans(cfg, counts)
         if cfg.size_weighted and cfg.size_cap is not None and not info.props.get("cell_area"):
@@ -83,8 +83,8 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             totals = _one_pass(store, dataset, plans, read, progress)
         objective, worst_gap, solver = totals.objective, totals.gap, totals.solver
         selected, transitions = store.read_solution(dataset)
-        if cfg.max_objects_per_merger > 1:
-            selected, transitions = _resolve(store, dataset, info, selected, transitions)
+        if masks is not None:
+            selected, transitions = _resolve(store, dataset, info, masks, selected, transitions)
         tracks = assign_tracks(selected, transitions)
         store.write_tracks(dataset, tracks)
         n_divisions = int((transitions.groupby("source").size() == 2).sum())
@@ -114,15 +114,19 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
 
 
 def _resolve(
-    store: Store, dataset: str, info: DatasetInfo, selected: pd.DataFrame, transitions: pd.DataFrame
+    store: Store,
+    dataset: str,
+    info: DatasetInfo,
+    masks: CandidateMasks,
+    selected: pd.DataFrame,
+    transitions: pd.DataFrame,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The solution's mergers split into their cells (``_mergers.py``): the parts' pixels
     written first, then their segments, then the solution changed in one transaction; the
-    solution as it is then."""
+    solution's segments (``id, t``) and transitions as they are then."""
     mergers, carried = store.read_counts(dataset)
     if mergers.empty:
         return selected, transitions
-    masks = CandidateMasks(store, dataset)
     first_free = {
         t: int(masks.frame(t).segments.index.max()) % ID_STRIDE + 1 for t in set(mergers.id // ID_STRIDE)
     }
@@ -138,7 +142,12 @@ def _resolve(
         add=found.add,
         tracks=pd.DataFrame(columns=["id", *COLUMNS]),
     )
-    return store.read_solution(dataset)
+    kept = selected.loc[~selected.id.isin(found.mergers), ["id", "t"]]
+    stays = transitions.merge(found.remove, how="left", indicator=True)._merge == "left_only"
+    return (
+        pd.concat([kept, found.parts[["id", "t"]]], ignore_index=True),
+        pd.concat([transitions[stays.to_numpy()], found.add], ignore_index=True),
+    )
 
 
 def solve_plans(cfg: TrackingConfig, counts: pd.Series) -> tuple[WindowPlan, ...]:
@@ -233,17 +242,14 @@ def _two_passes(
         if window is not None
         for t in (block.commit_start, block.commit_stop - 1)
     }
-    jobs = (
-        read(
-            b.start,
-            b.stop,
-            held.get(b.start, {}).keys(),
-            held.get(b.stop - 1, {}).keys() if b.right else None,
-            False,
-            held.get(b.start, {}) | (held.get(b.stop - 1, {}) if b.right else {}),
+
+    def between(b: BlockPlan) -> WindowJob:  # anchored on the first pass's frames on both sides
+        left, right = held.get(b.start, {}), held.get(b.stop - 1, {}) if b.right else None
+        return read(
+            b.start, b.stop, left.keys(), None if right is None else right.keys(), False, left | (right or {})
         )
-        for b in second
-    )
+
+    jobs = (between(b) for b in second)
     _pass(store, dataset, second, jobs, n_workers, "solving windows between", progress, totals)
     return totals
 

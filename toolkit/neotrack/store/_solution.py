@@ -58,14 +58,15 @@ class Solutions(Candidates):
     def write_transitions(self, dataset: str, table: pd.DataFrame) -> int:
         """Selected transitions (``source, target``) as NEXT relationships; with a ``cells`` column,
         those carrying more than one cell (out of a merger) store it as ``cells``."""
-        several = table.cells > 1 if "cells" in table else np.zeros(len(table), bool)
+        several = (table.cells > 1).to_numpy() if "cells" in table else np.zeros(len(table), bool)
+        writes: list[tuple[pd.DataFrame, str, tuple[str, ...]]] = [
+            (table[~several], cy.WRITE_NEXT, ("source", "target"))
+        ]
+        if several.any():
+            writes.append((table[several], cy.WRITE_COUNTED_NEXT, ("source", "target", "cells")))
         n = 0
-        for rows, query in ((table[~several], cy.WRITE_NEXT), (table[several], cy.WRITE_COUNTED_NEXT)):
-            columns = {k: rows[k].astype("int64").tolist() for k in ("source", "target")}
-            if query is cy.WRITE_COUNTED_NEXT:
-                if rows.empty:
-                    continue
-                columns["cells"] = rows.cells.astype("int64").tolist()
+        for rows, query, keys in writes:
+            columns = {k: rows[k].astype("int64").tolist() for k in keys}
             n += self._write_batches(
                 dataset,
                 query,
