@@ -1,6 +1,7 @@
 """Scenes where nuclei run into each other: how tracking scores through mergers.
 
-Run:  python bench/bench_mergers.py [--seeds 1 2 3] [--frames 40] [--set SECTION.KEY=VALUE ...]
+Run:  python bench/bench_mergers.py [--seeds 1 2 3] [--frames 40] [--sequence PATH ...]
+                                    [--set SECTION.KEY=VALUE ...]
 
 Each seed generates a 2D scene (``simulate(mergers=..., markers=True)``: about 20 nuclei of radius
 8 px, two of them at a time one blob for three frames, ground truth as one small marker per cell),
@@ -8,12 +9,15 @@ writes it in CTC layout to a temporary folder, tracks it end to end as ``bench/e
 once with one cell per segment (the defaults) and once with ``tracking.max_objects_per_merger = 2``
 (mergers counted and resolved), and scores each with py-ctcmetrics. A merger that the tracker takes
 for one cell shows as a false negative per frame and broken links (AOGM ``NS``, ``FN``, ``EA``); the
-README reports the numbers. ``--set`` changes settings of both runs, as in ``evaluate.py``.
+README reports the numbers, with each run's solve seconds. ``--sequence`` adds real sequences (a
+CTC folder with its ``_GT`` beside it), tracked the same two ways: what counting cells costs where
+nuclei rarely merge. ``--set`` changes settings of both runs, as in ``evaluate.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 from pathlib import Path
 
@@ -38,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--sequence", type=Path, action="append", default=[], help="A real CTC sequence too.")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     args = parser.parse_args()
     rows = []
@@ -45,10 +50,9 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="neotrack-mergers-") as tmp,
         Store(uri=server.start().uri) as store,
     ):
+        cases = []  # (name, raw images, merged objects)
         for seed in args.seeds:
             scene = simulate(n_frames=args.frames, seed=seed, **SCENE)  # type: ignore[arg-type]
-            root = Path(tmp) / f"merger-scene-{seed}"
-            raw = write_ctc(scene, root)
             merged = scene.mergers.groupby(["t", "merger"]).size()
             print(
                 f"seed {seed}: {len(scene.tracks)} tracks, {scene.n_divisions} divisions, "
@@ -56,16 +60,22 @@ def main() -> None:
                 f"(frame x merger), {int(merged.sum())} cells in them",
                 flush=True,
             )
+            cases.append(
+                (f"seed {seed}", write_ctc(scene, Path(tmp) / f"merger-scene-{seed}"), str(len(merged)))
+            )
+        cases += [(f"{seq.parent.name}/{seq.name}", seq.resolve(), "-") for seq in args.sequence]
+        for name, raw, merged_objects in cases:
             for cells in (1, 2):
                 config = with_overrides(Config(), args.overrides)
                 config.data.working_dir = Path(tmp)
                 config.tracking.max_objects_per_merger = cells
                 label = f"max_objects_per_merger-{cells}"
                 row = run_one(store, raw, "raw", config, label)
-                rows.append((f"seed {seed}", str(len(merged)), str(cells), *row[2:5]))  # TRA, DET, LNK
+                solve = re.search(r"solve ([0-9.]+) s", row[-1])  # the stages' seconds
+                rows.append((name, merged_objects, str(cells), *row[2:5], solve.group(1) if solve else "-"))
                 if store.has_dataset(dataset_of(raw, label)):  # (a run refused early made none)
                     store.delete_dataset(dataset_of(raw, label))
-    print_table(["scene", "merged objects", "max_objects_per_merger", "TRA", "DET", "LNK"], rows)
+    print_table(["scene", "merged objects", "max_objects_per_merger", "TRA", "DET", "LNK", "solve s"], rows)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from neotrack.candidates import CandidateMasks, segment
 from neotrack.config import Config
 from neotrack.datasets import simulate
 from neotrack.errors import InputError
-from neotrack.export import to_csv, to_h5_events
+from neotrack.export import import_h5_events, to_csv, to_h5_events
 from neotrack.linking import link
 from neotrack.solve import solve, solve_window
 from neotrack.solve._mergers import resolve_mergers, split_pixels
@@ -84,6 +84,51 @@ def test_resolution_keeps_each_cell_on_its_side_through_a_merger() -> None:
         assert (side == np.sign(where[cell][1] - 30)).all()
 
 
+def assert_same_files(one: Path, two: Path) -> None:
+    """Two event folders hold the same files, datasets, values and attributes."""
+    assert sorted(p.name for p in one.iterdir()) == sorted(p.name for p in two.iterdir())
+    for path in sorted(one.iterdir()):
+        with h5py.File(path, "r") as a, h5py.File(two / path.name, "r") as b:
+            seen: list[str] = []
+            a.visit(seen.append)
+            other: list[str] = []
+            b.visit(other.append)
+            assert seen == other, path.name
+            for key in seen:
+                assert dict(a[key].attrs) == dict(b[key].attrs), (path.name, key)
+                if isinstance(a[key], h5py.Dataset):
+                    np.testing.assert_array_equal(a[key][()], b[key][()], err_msg=f"{path.name}: {key}")
+
+
+def whole_mergers(events: Path, out: Path) -> Path:
+    """The same lineage as ilastik writes it: each merger painted whole in the label image, its
+    cells' Moves led to and from it (a merger to the next one once), no ResolvedMergers."""
+    out.mkdir()
+    before: dict[int, int] = {}
+    for path in sorted(events.glob("*.h5")):
+        with h5py.File(path, "r") as f, h5py.File(out / path.name, "w") as g:
+            tracking = f["tracking"]
+            now = {
+                int(p): int(m) for m, cells in tracking.get("ResolvedMergers", {}).items() for p in cells[()]
+            }
+            labels = np.asarray(f["segmentation/labels"])
+            values, inverse = np.unique(labels, return_inverse=True)
+            repainted = np.array([now.get(int(v), int(v)) for v in values], dtype=np.uint32)[inverse]
+            g["segmentation/labels"] = repainted.reshape(labels.shape)
+            g.create_group("tracking")
+            if "Mergers" in tracking:
+                g["tracking/Mergers"] = tracking["Mergers"][()]
+            if "Moves" in tracking:
+                moves = {
+                    (before.get(int(a), int(a)), now.get(int(b), int(b))) for a, b in tracking["Moves"][()]
+                }
+                g["tracking/Moves"] = np.array(sorted(moves), dtype=np.uint32)
+            if "Splits" in tracking:
+                g["tracking/Splits"] = tracking["Splits"][()]
+        before = now
+    return out
+
+
 SCENE = dict(shape=(128, 128), n_cells=8, radius=8.0, division_rate=0.0, appear_rate=0.0)
 SCENE |= dict(mergers=1.0, merge_frames=3, markers=True, seed=2)
 
@@ -141,6 +186,23 @@ def test_mergers_are_solved_resolved_exported_and_replaced_by_the_next_solve(
             assert own == {int(i) % ID_STRIDE for i in parts.id[parts.merger == merger]}
             painted = set(np.unique(f["segmentation/labels"]).tolist())
             assert own <= painted and label not in painted  # the cells are painted, not the merger
+    # imported again: our files come back exactly (their cells, not split again) ...
+    import_h5_events(h5_dir, f"{name}-h5", store)
+    assert store.read_counts(f"{name}-h5")[0].equals(mergers)
+    assert_same_files(h5_dir, to_h5_events(f"{name}-h5", tmp_path / "h5-again", store))
+    # ... and ilastik's, whose label images hold each merger whole, as mergers split by their pixels
+    import_h5_events(whole_mergers(h5_dir, tmp_path / "ilastik"), f"{name}-ilastik", store)
+    assert store.read_counts(f"{name}-ilastik")[0].equals(mergers)
+    assert (
+        store.read_parts(f"{name}-ilastik").merger.value_counts().sort_index().tolist()
+        == mergers.cells.tolist()
+    )
+    _, imported = store.read_solution(f"{name}-ilastik")
+    for table in (transitions, imported):  # no division made of a merger's cells parting
+        assert table.target.value_counts().max() == 1
+    assert (imported.source.value_counts() == 2).sum() == (transitions.source.value_counts() == 2).sum()
+    for other in ("h5", "ilastik"):
+        store.delete_dataset(f"{name}-{other}")
     asked = Lineage(store, name).mergers()  # the Cypher recipe: when and where cells merged
     assert sorted(asked.merger) == sorted(mergers.id) and (asked.track_ids.map(len) == asked.cells).all()
     # a range of a dataset with mergers is refused by solve_window (for now), before any change

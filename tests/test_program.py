@@ -357,3 +357,48 @@ def test_an_anchored_merger_keeps_its_cells_whatever_this_window_s_typical_area(
     chosen = solve_program(program, cfg)
     cells = dict(zip(chosen.segments.id, chosen.segments.cells, strict=True))
     assert cells[sid(2, 1)] == 2 and cells[sid(3, 1)] == cells[sid(3, 2)] == 1
+
+
+def test_where_no_segment_fits_two_cells_the_counted_program_is_the_one_cell_program() -> None:
+    seg, lnk, hier = random_window(np.random.default_rng(3))
+    seg["area"] = 400
+    programs = [
+        build_program(seg, lnk, hier, TrackingConfig(max_objects_per_merger=k), cell_area=400.0)
+        for k in (1, 2)
+    ]
+    (a1, lo1, hi1), (a2, lo2, hi2) = (p.matrix() for p in programs)
+    assert a1.shape == a2.shape and (a1 != a2).nnz == 0
+    for one, two in (
+        (lo1, lo2),
+        (hi1, hi2),
+        *((getattr(programs[0], k), getattr(programs[1], k)) for k in ("cost", "lower", "upper")),
+    ):
+        np.testing.assert_array_equal(one, two)
+    # a blob of two cells' area has count columns of its own; the other segments' counts are their choices
+    seg.loc[0, "area"] = 800
+    p = build_program(seg, lnk, hier, TrackingConfig(max_objects_per_merger=2), cell_area=400.0)
+    own = p.col("cells") != p.col("node")
+    assert own.tolist() == [True] + [False] * (len(seg) - 1)
+    assert p.n_cols == programs[0].n_cols + 3  # cells, arrive, leave; its links lead to one-cell segments
+
+
+def test_transitions_from_overlapping_candidates_into_a_blob_are_one_at_most() -> None:
+    # frame 0: a blob of two cells' area (1) holds one cell each (2, 3); frame 1: a blob (1) that
+    # each of them links to. Of 1 and 2 one at most is chosen, so one at most sends a transition,
+    # and only when the blob is chosen: one row per chain of the frame before, none twice
+    seg, lnk, hier = tables(
+        [(0, 1, 50, 50, 800), (0, 2, 50, 40, 400), (0, 3, 50, 60, 400), (1, 1, 50, 50, 800)],
+        [((0, k), (1, 1), 0.5) for k in (1, 2, 3)],
+        [((0, 1), (0, 2)), ((0, 1), (0, 3))],
+    )
+    p = build_program(seg, lnk, hier, TrackingConfig(max_objects_per_merger=2), cell_area=400.0)
+    _, a, lower, upper = next(b for b in p.blocks if b[0] == "edge_needs_target")
+    a = a.tocsr()
+    name = {int(c): f"edge {lnk.source[e] % 10**9}" for e, c in enumerate(p.col("edge"))}
+    name |= {int(c): f"node {seg.id[i] // 10**9}.{seg.id[i] % 10**9}" for i, c in enumerate(p.col("node"))}
+    rows = {
+        frozenset((name[int(c)], v) for c, v in zip(a[r].indices, a[r].data, strict=True))
+        for r in range(a.shape[0])
+    }
+    assert rows == {frozenset({("edge 1", 1.0), (f"edge {k}", 1.0), ("node 1.1", -1.0)}) for k in (2, 3)}
+    assert (upper == 0).all() and np.isinf(lower).all()

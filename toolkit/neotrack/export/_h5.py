@@ -135,16 +135,16 @@ def _write_frame(
                 )
 
 
-def read_h5_events(folder: str | Path) -> tuple[list[np.ndarray], pd.DataFrame]:
-    """Label images ((Y, X) or (Z, Y, X)) and transitions (source, target ids) of an event folder.
-
-    Reads ours and ilastik's (Moves, Splits and MultiFrameMoves of one frame are transitions;
-    Mergers are kept as single objects).
+def read_h5_events(folder: str | Path) -> tuple[list[np.ndarray], pd.DataFrame, pd.DataFrame]:
+    """Label images ((Y, X) or (Z, Y, X)), transitions (``source, target`` ids) and mergers of an
+    event folder, ours or ilastik's: Moves and Splits of one frame are transitions; ``Mergers``
+    rows give ``id, cells`` and, where the file resolved them (``ResolvedMergers``), ``parts``:
+    the ids of the cells each was split into (empty where the label image holds the merger whole).
     """
     files = sorted(Path(folder).glob("*.h5"))
     if not files:
         raise InputError(f"{folder}: no .h5 event files")
-    frames, rows = [], []
+    frames, rows, merged = [], [], []
     for t, path in enumerate(files):
         try:
             with h5py.File(path, "r") as f:
@@ -159,11 +159,17 @@ def read_h5_events(folder: str | Path) -> tuple[list[np.ndarray], pd.DataFrame]:
                                     [(t - 1) * ID_STRIDE + data[:, 0], t * ID_STRIDE + data[:, child]], axis=1
                                 )
                             )
-        except (OSError, KeyError) as exc:
+                resolved = tracking.get("ResolvedMergers", {})
+                if "Mergers" in tracking:
+                    for label, cells in np.asarray(tracking["Mergers"], dtype=np.int64).reshape(-1, 2):
+                        parts = np.asarray(resolved.get(str(label), []), dtype=np.int64)
+                        merged.append((t * ID_STRIDE + label, cells, tuple((t * ID_STRIDE + parts).tolist())))
+        except (OSError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{path}: not an ilastik event file ({exc})") from None
         frames.append(xyz.T if xyz.ndim == 2 else np.transpose(xyz, (2, 1, 0)))
     pairs = np.concatenate(rows) if rows else np.empty((0, 2), dtype=np.int64)
-    return frames, pd.DataFrame({"source": pairs[:, 0], "target": pairs[:, 1]})
+    mergers = pd.DataFrame(merged, columns=["id", "cells", "parts"])
+    return frames, pd.DataFrame({"source": pairs[:, 0], "target": pairs[:, 1]}), mergers
 
 
 def import_h5_events(
@@ -173,15 +179,47 @@ def import_h5_events(
     config: Config | None = None,
     overwrite: bool = False,
 ) -> int:
-    """Load an event folder (ours or ilastik's) into Neo4j as a solved dataset; returns objects."""
+    """Load an event folder (ours or ilastik's) into Neo4j as a solved dataset; returns objects.
+
+    Mergers come in as mergers: those the files resolved keep their cells as the files give them
+    (an export of the dataset gives the same files); those they hold whole are resolved as a solve
+    resolves them (``solve/_mergers.py``), so no merger reads as a division.
+    """
     from neotrack.candidates import segment
     from neotrack.export._importing import store_lineage
 
-    frames, transitions = read_h5_events(folder)
+    frames, transitions, mergers = read_h5_events(folder)
     labels = np.stack(frames).astype(np.uint32)
+    pixels = _whole_mergers(labels, mergers, folder)
     with opened(store) as st:
         result = segment(
             labels=labels, dataset=dataset, config=config or Config(), store=st, overwrite=overwrite
         )
-        store_lineage(st, dataset, transitions, str(Path(folder).resolve()))
+        store_lineage(st, dataset, transitions, str(Path(folder).resolve()), mergers, pixels)
         return result.n_candidates
+
+
+def _whole_mergers(labels: np.ndarray, mergers: pd.DataFrame, folder: str | Path) -> dict[int, np.ndarray]:
+    """Each resolved merger painted whole into ``labels`` (its cells' pixels take its label: the
+    candidate it was); the pixels of its cells (part id -> coordinates), as merger resolution keeps
+    them. A merger whose label is also an object of its frame is refused."""
+    pixels = {}
+    for merger, parts in zip(mergers.id, mergers.parts, strict=True):
+        t, label = divmod(int(merger), ID_STRIDE)
+        if not parts:
+            continue
+        frame = labels[t]
+        if (frame == label).any():
+            raise InputError(
+                f"{folder}: frame {t}: merger {label} is resolved into {[p % ID_STRIDE for p in parts]} "
+                "but is also an object of the label image; expected its cells painted in its place"
+            )
+        for part in parts:
+            pixels[part] = np.argwhere(frame == part % ID_STRIDE)
+            if not len(pixels[part]):
+                raise InputError(
+                    f"{folder}: frame {t}: merger {label} is resolved into cell {part % ID_STRIDE}, "
+                    "which is not in the label image"
+                )
+            frame[tuple(pixels[part].T)] = label
+    return pixels

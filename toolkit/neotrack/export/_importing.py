@@ -3,39 +3,89 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from neotrack.candidates import segment
+from neotrack.candidates import CandidateMasks, segment
+from neotrack.candidates._masks import write_parts
 from neotrack.config import Config
 from neotrack.datasets import lineage_links
 from neotrack.errors import InputError
 from neotrack.solve import assign_tracks
+from neotrack.solve._mergers import part_row
+from neotrack.solve._solve import resolve_solution
+from neotrack.solve._tracks import COLUMNS
 from neotrack.store import Stage, Store, opened
 
 log = logging.getLogger(__name__)
 
 
-def store_lineage(store: Store, dataset: str, transitions: pd.DataFrame, source: str) -> None:
+def store_lineage(
+    store: Store,
+    dataset: str,
+    transitions: pd.DataFrame,
+    source: str,
+    mergers: pd.DataFrame | None = None,
+    pixels: Mapping[int, np.ndarray] | None = None,
+) -> None:
     """Mark every segment of ``dataset`` selected, add the ``transitions`` (source, target ids) as
-    NEXT, assign track ids, and record the dataset as linked and solved by import."""
-    selected = store.read_segments(dataset)[["id", "t"]]
-    known = set(selected.id.tolist())
+    NEXT, assign track ids, and record the dataset as linked and solved by import.
+
+    ``mergers`` (``id, cells, parts``): segments holding several cells. Those with ``parts``
+    (their cells' ids; ``pixels``: each cell's coordinates) were resolved already: their cells are
+    stored as a solve's merger resolution stores them and take their place in the solution. The
+    others are resolved here as a solve resolves its mergers; transitions between two of them
+    carry the cells both hold."""
+    mergers = pd.DataFrame({"id": [], "cells": [], "parts": []}) if mergers is None else mergers
+    selected = store.read_segments(dataset)
+    info = store.info(dataset)
+    axes = ["z", "y", "x"][-(info.ndim or 2) :]
+    resolved = mergers[mergers.parts.map(len) > 0]
+    rows = [
+        part_row(p, m, (pixels or {})[p], axes)
+        for m, ps in zip(resolved.id, resolved.parts, strict=True)
+        for p in ps
+    ]
+    parts = pd.DataFrame(rows, columns=["id", "t", *axes, "area", "bbox", "merger"])
+    known = set(selected.id.tolist()) | set(pixels or ())
     keep = transitions.source.isin(known) & transitions.target.isin(known)
     if (~keep).any():
         log.warning(
             "%d transitions refer to objects that are not in the label images: skipped", int((~keep).sum())
         )
-    transitions = transitions[keep]
+    transitions = transitions[keep].copy()
+    cells = mergers.set_index("id").cells
+    transitions["cells"] = np.minimum(
+        transitions.source.map(cells).fillna(1), transitions.target.map(cells).fillna(1)
+    ).astype(np.int64)  # a merger's cells go on into the next merger together
     with store.writing(dataset, "import"):
         store.begin_stage(dataset, Stage.LINK, config="import")
         store.finish_stage(dataset, Stage.LINK, count=0)
         store.begin_stage(dataset, Stage.SOLVE, config="import")
-        store.write_selection(dataset, selected.id.tolist())
+        store.write_selection(dataset, selected.id.tolist(), selected.id.map(cells).fillna(1).tolist())
+        if len(parts):
+            write_parts(store, dataset, dict(pixels or {}))
+            store.write_parts(dataset, parts)
+            empty = pd.DataFrame({"source": [], "target": []}, dtype="int64")
+            store.update_solution(
+                dataset,
+                unselect=resolved.id.tolist(),
+                select=parts.id.tolist(),
+                remove=empty,
+                add=empty,
+                tracks=pd.DataFrame(columns=["id", *COLUMNS]),
+            )
+            selected = pd.concat([selected[~selected.id.isin(resolved.id)], parts], ignore_index=True)
         store.write_transitions(dataset, transitions)
+        transitions = transitions[["source", "target"]]
+        if len(resolved) < len(mergers):
+            selected, transitions = resolve_solution(
+                store, dataset, info, CandidateMasks(store, dataset), selected, transitions
+            )
         store.write_tracks(dataset, assign_tracks(selected, transitions))
         store.finish_stage(dataset, Stage.SOLVE, solver="import", source=source)
 

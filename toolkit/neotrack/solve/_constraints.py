@@ -84,30 +84,12 @@ def division_needs_segment(p: TrackingProblem) -> None:
 
 def exclusion(p: TrackingProblem) -> None:
     """sum(node_j for j on a root-to-leaf chain of the hierarchy) <= 1: of candidates that contain
-    one another (overlap), at most one is selected. One clique constraint per chain (with more
-    than one candidate in the window); the chains are walked up from all leaves at once, one
-    level of the hierarchy per step."""
+    one another (overlap), at most one is selected. One clique constraint per chain with more than
+    one candidate in the window (``chains``)."""
     if p.hierarchy.empty:
         return
-    child = p.hierarchy.child.to_numpy(dtype=np.int64)
-    parent = p.hierarchy.parent.to_numpy(dtype=np.int64)
-    members = pd.Index(np.unique(np.concatenate([child, parent])))
-    up = np.full(len(members), -1)
-    up[members.get_indexer(child)] = members.get_indexer(parent)
-    position = pd.Index(p.segments.id.to_numpy(dtype=np.int64)).get_indexer(members)  # -1: not here
-    leaves = np.setdiff1d(members.get_indexer(child), members.get_indexer(parent))
-    rows, cols = [], []
-    chain, current = np.arange(len(leaves)), leaves
-    for _ in range(len(members)):  # no chain is longer (and a cycle cannot hang the loop)
-        if not len(current):
-            break
-        here = position[current] >= 0
-        rows.append(chain[here])
-        cols.append(position[current[here]])
-        current = up[current]
-        chain, current = chain[current >= 0], current[current >= 0]
-    row, col = np.concatenate(rows), np.concatenate(cols)
-    size = np.bincount(row, minlength=len(leaves))
+    row, col = chains(p)
+    size = np.bincount(row, minlength=int(row.max()) + 1 if len(row) else 0)
     keep = size[row] > 1
     renumber = np.cumsum(size > 1) - 1
     p.add_rows(
@@ -119,6 +101,33 @@ def exclusion(p: TrackingProblem) -> None:
         upper=1.0,
         n_rows=int((size > 1).sum()),
     )
+
+
+def chains(p: TrackingProblem) -> tuple[np.ndarray, np.ndarray]:
+    """The root-to-leaf chains of the hierarchy as (chain, segment position) pairs, the window's
+    segments only: candidates on one chain contain one another, so at most one of them is chosen.
+    The chains are walked up from all leaves at once, one level of the hierarchy per step; a
+    segment outside the hierarchy is a chain of its own (numbered after the others)."""
+    child = p.hierarchy.child.to_numpy(dtype=np.int64)
+    parent = p.hierarchy.parent.to_numpy(dtype=np.int64)
+    members = pd.Index(np.unique(np.concatenate([child, parent])))
+    up = np.full(len(members), -1)
+    up[members.get_indexer(child)] = members.get_indexer(parent)
+    position = pd.Index(p.segments.id.to_numpy(dtype=np.int64)).get_indexer(members)  # -1: not here
+    leaves = np.setdiff1d(members.get_indexer(child), members.get_indexer(parent))
+    rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    chain, current = np.arange(len(leaves)), leaves
+    for _ in range(len(members)):  # no chain is longer (and a cycle cannot hang the loop)
+        if not len(current):
+            break
+        here = position[current] >= 0
+        rows.append(chain[here])
+        cols.append(position[current[here]])
+        current = up[current]
+        chain, current = chain[current >= 0], current[current >= 0]
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    alone = np.setdiff1d(np.arange(p.n_segments), col)
+    return np.concatenate([row, len(leaves) + np.arange(len(alone))]), np.concatenate([col, alone])
 
 
 def fixed_segments(p: TrackingProblem, positions: Iterable[int] | np.ndarray, value: int) -> None:

@@ -6,12 +6,14 @@ than one: touching or overlapping nuclei that segmentation cannot separate) and 
 appearing) are the cells it holds, and those it holds (plus one when it divides) leave it (over its
 transitions, or disappearing). The binary variables of the one-cell program keep their meaning
 (``node``: selected, ``edge``: a transition, ``appear``/``disappear``: some cell starts/ends there,
-``divide``), so exclusion, pins and anchors act on them as before; the counts are columns of their
-own, added only when ``K > 1``: with ``K = 1`` the program is exactly the one-cell program.
+``divide``), so exclusion, pins and anchors act on them as before; counts are added only when
+``K > 1``: with ``K = 1`` the program is exactly the one-cell program.
 
-Columns per segment (``COUNT_KINDS``): ``cells`` (0..K, at most what its size can hold:
+Counts per segment: ``cells`` (0..K, at most what its size can hold:
 ``capacity``), ``arrive`` (cells appearing), ``leave`` (cells ending); per link: ``flow`` (cells
-carried).
+carried, at most what both its ends can hold). Only a count that can exceed one is a column of its
+own; elsewhere it is its binary (``TrackingProblem.add_counts``), so away from segments large enough
+for a merger the program is the one-cell program, rows, relaxation and all.
 """
 
 from __future__ import annotations
@@ -20,13 +22,12 @@ import json
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
 from neotrack.config import TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve import _constraints as cons
 from neotrack.solve._problem import TrackingProblem
-
-COUNT_KINDS = ("cells", "arrive", "leave")
 
 
 def require_one_cell(cfg: TrackingConfig, solved_with: str | None) -> None:
@@ -60,29 +61,62 @@ def add_counts(
     size_cap: float | None,
     held: Mapping[int, int] | None = None,
 ) -> None:
-    """The count columns of ``p`` and their rows, in place of the one-cell program's
-    ``one_parent`` and ``flow_out``; before any other row (rows are built against the columns
-    there are). ``held``: cells of anchored segments chosen outside the window, which their
-    capacity admits whatever this window's typical area says."""
-    for kind in COUNT_KINDS:
-        p.add_columns(kind, p.n_segments, k)
-    p.add_columns("flow", len(p.links), k)
-    conserve(p)
+    """The counts of ``p`` and their rows, in place of the one-cell program's ``one_parent`` and
+    ``flow_out``; before any other row (rows are built against the columns there are). ``held``:
+    cells of anchored segments chosen outside the window, which their capacity admits whatever
+    this window's typical area says."""
     n = capacity(p, k, cell_area, size_cap)
     if held:
         outside = p.segments.id.map(held).fillna(1).to_numpy(dtype=float)
         n = np.maximum(n, outside)
+    for kind, binary, most in (
+        ("cells", "node", n),
+        ("arrive", "appear", n),
+        ("leave", "disappear", n),
+        ("flow", "edge", np.minimum(n[p.src], n[p.dst])),
+    ):
+        p.add_counts(kind, binary, most)
+    conserve(p)
     counts_follow_choices(p, n)
-    only_single_cells_divide(p, k)
-    edge_needs_target(p)
+    only_single_cells_divide(p, n)
+    edge_needs_target(p, n)
 
 
-def edge_needs_target(p: TrackingProblem) -> None:
-    """edge_e <= node_dst(e): a transition leads into a selected segment only. The one-cell
-    program's ``one_parent`` says so; over counts it is implied for integer solutions only, and
-    without it the relaxation led whole transitions into half-chosen segments large enough for
-    two cells."""
-    p.add_pairs("edge_needs_target", p.col("edge"), p.col("node", p.dst), -1.0, -np.inf, 0.0)
+def edge_needs_target(p: TrackingProblem, n: np.ndarray) -> None:
+    """sum(edge_e for e into i from one chain of the hierarchy) <= node_i, for each segment i that
+    can hold more than one cell (``n``: ``capacity``) and each chain of candidates that contain
+    one another in the frame before (``chains``): a transition leads into a selected segment only,
+    and of overlapping candidates one at most sends one. Into the other segments the one-cell row
+    ``one_parent`` says so. Over counts this is implied for integer solutions only; without it the
+    relaxation led whole transitions into half-chosen segments large enough for two cells, fed by
+    a candidate and its own children at once, and a 21-frame window took 8-16 s of branch and
+    bound instead of 0.3 s. Chains sending the same transitions into i make one row."""
+    into = np.flatnonzero(n[p.dst] > 1)
+    chain, position = cons.chains(p)
+    order = np.argsort(position, kind="stable")
+    first = np.searchsorted(position[order], p.src[into])
+    many = np.searchsorted(position[order], p.src[into], side="right") - first
+    link = np.repeat(into, many)  # each transition once per chain its source is on
+    on = chain[order[np.repeat(first, many) + np.arange(len(link)) - np.repeat(np.cumsum(many) - many, many)]]
+    pairs = pd.DataFrame({"target": p.dst[link], "chain": on, "link": link}).sort_values(
+        ["target", "chain", "link"]
+    )
+    row = pairs.groupby(["target", "chain"], sort=False).ngroup().to_numpy()
+    place = np.arange(len(row)) - np.searchsorted(row, row)
+    table = np.full((row.max() + 1 if len(row) else 0, place.max() + 2 if len(row) else 1), -1, np.int64)
+    table[row, 0] = pairs.target.to_numpy()
+    table[row, place + 1] = pairs.link.to_numpy()
+    table = np.unique(table, axis=0)  # the target, then its transitions: chains sending the same
+    row, place = np.nonzero(table[:, 1:] >= 0)
+    p.add_rows(
+        "edge_needs_target",
+        rows=np.concatenate([row, np.arange(len(table))]),
+        cols=np.concatenate([p.col("edge", table[row, place + 1]), p.col("node", table[:, 0])]),
+        coefs=np.concatenate([np.ones(len(row)), -np.ones(len(table))]),
+        lower=-np.inf,
+        upper=0.0,
+        n_rows=len(table),
+    )
 
 
 def capacity(p: TrackingProblem, k: int, cell_area: float | None, size_cap: float | None) -> np.ndarray:
@@ -108,43 +142,56 @@ def conserve(p: TrackingProblem) -> None:
 
 
 def counts_follow_choices(p: TrackingProblem, n: np.ndarray) -> None:
-    """b <= c <= m b for each count c and its binary b, m the most cells there can be: node_i <=
-    cells_i <= n_i node_i, appear_i <= arrive_i <= n_i appear_i, disappear_i <= leave_i <= n_i
-    disappear_i, and edge_e <= flow_e <= min(n_src, n_dst) edge_e (``capacity``): a count is
-    positive exactly where its choice is made. Where m is 1 the count is its binary, so away from
-    segments large enough for a merger the program is the one-cell program, LP relaxation and all
-    (with one bound k everywhere the relaxation could carry whole cells on half-chosen
-    transitions, and branch and bound took a minute a window)."""
-    flow_cap = np.minimum(n[p.src], n[p.dst])
+    """b <= c <= m b for each count c of its own and its binary b, m the most cells there can be:
+    node_i <= cells_i <= n_i node_i, appear_i <= arrive_i <= n_i appear_i, disappear_i <= leave_i
+    <= n_i disappear_i, and edge_e <= flow_e <= min(n_src, n_dst) edge_e (``capacity``): a count
+    is positive exactly where its choice is made. (Where m is 1 the count is its binary; with one
+    bound k everywhere the relaxation carried whole cells on half-chosen transitions, and branch
+    and bound took a minute a window.)"""
     for count, binary, m in (
         ("cells", "node", n),
-        ("flow", "edge", flow_cap),
+        ("flow", "edge", np.minimum(n[p.src], n[p.dst])),
         ("arrive", "appear", n),
         ("leave", "disappear", n),
     ):
-        c, b = p.col(count), p.col(binary)
+        own = np.flatnonzero(m > 1)
+        c, b = p.col(count, own), p.col(binary, own)
         name = f"{count}_follows_{binary}"
         p.add_pairs(name, c, b, -1.0, 0.0, np.inf)  # c >= b
-        p.add_pairs(name, c, b, -m, -np.inf, 0.0)  # c <= m b
+        p.add_pairs(name, c, b, -m[own], -np.inf, 0.0)  # c <= m b
 
 
-def only_single_cells_divide(p: TrackingProblem, k: int) -> None:
-    """cells_i + (k - 1) divide_i <= k: a dividing segment holds one cell (a merger's cells
-    part; they do not divide while merged); and flow_e + (k - 1) divide_src(e) <= k: each of a
-    division's transitions carries one cell, so its two cells leave over two transitions (one
-    transition carrying both would be a division nobody sees)."""
-    p.add_pairs("only_single_cells_divide", p.col("cells"), p.col("divide"), k - 1.0, -np.inf, float(k))
-    p.add_pairs("daughters_one_cell_each", p.col("flow"), p.col("divide", p.src), k - 1.0, -np.inf, float(k))
+def only_single_cells_divide(p: TrackingProblem, n: np.ndarray) -> None:
+    """cells_i + (n_i - 1) divide_i <= n_i: a dividing segment holds one cell (a merger's cells
+    part; they do not divide while merged); and flow_e + (m_e - 1) divide_src(e) <= m_e, m_e =
+    min(n_src, n_dst): each of a division's transitions carries one cell, so its two cells leave
+    over two transitions (one transition carrying both would be a division nobody sees). Where
+    ``n`` (``capacity``) is 1 both hold already."""
+    own = np.flatnonzero(n > 1)
+    p.add_pairs(
+        "only_single_cells_divide", p.col("cells", own), p.col("divide", own), n[own] - 1, -np.inf, n[own]
+    )
+    m = np.minimum(n[p.src], n[p.dst])
+    own = np.flatnonzero(m > 1)
+    p.add_pairs(
+        "daughters_one_cell_each",
+        p.col("flow", own),
+        p.col("divide", p.src[own]),
+        m[own] - 1,
+        -np.inf,
+        m[own],
+    )
 
 
 def costs(p: TrackingProblem, cfg: TrackingConfig, appear: np.ndarray, disappear: np.ndarray) -> None:
     """The objective's count terms (after the segments' own reward is set): appearing and
     disappearing cost per cell (``arrive``, ``leave``: the one-cell program's per-segment costs
-    ``appear`` and ``disappear``; the binary ``appear`` and ``disappear`` cost nothing), and
+    ``appear`` and ``disappear``, which cost nothing where a count has a column of its own), and
     ``merger_weight`` (cells_i - node_i) for the cells a segment holds beyond one: a merger must
     pay off in the tracks it keeps (a track that would end in the blob and a false division or a
     new track after it)."""
     p.cost[p.col("arrive")] = appear
     p.cost[p.col("leave")] = disappear
-    p.cost[p.col("cells")] += cfg.merger_weight
-    p.cost[p.col("node")] -= cfg.merger_weight
+    own = np.flatnonzero(p.col("cells") != p.col("node"))
+    p.cost[p.col("cells", own)] += cfg.merger_weight
+    p.cost[p.col("node", own)] -= cfg.merger_weight

@@ -47,6 +47,14 @@ class Resolution:
     add: pd.DataFrame
 
 
+def part_row(part: int, merger: int, pixels: np.ndarray, axes: list[str]) -> dict[str, object]:
+    """The segment columns of a merger's cell (``id, t``, centre, ``area``, ``bbox``, ``merger``)
+    from its pixels' coordinates (one row each, in ``axes`` order)."""
+    centre = dict(zip(axes, pixels.mean(axis=0).tolist(), strict=True))
+    box = [*pixels.min(axis=0).tolist(), *(pixels.max(axis=0) + 1).tolist()]
+    return {"id": part, "t": part // ID_STRIDE, **centre, "area": len(pixels), "bbox": box, "merger": merger}
+
+
 def split_pixels(coords: np.ndarray, k: int, seeds: np.ndarray) -> np.ndarray:
     """Labels 0..k-1 of ``coords`` (pixels, one row each): k-means started from ``seeds`` (one
     row per cell whose position is known, at most k), the missing starts being, one at a time, the
@@ -124,12 +132,9 @@ def resolve_mergers(
             part = t * ID_STRIDE + next_k[t]
             next_k[t] += 1
             pixels[part] = own
-            centre = own.mean(axis=0)
-            row: dict[str, object] = {"id": part, "t": t, **dict(zip(axes, centre.tolist(), strict=True))}
-            row |= {"area": len(own), "bbox": [*own.min(axis=0).tolist(), *(own.max(axis=0) + 1).tolist()]}
-            parts.append(row | {"merger": m})
+            parts.append(part_row(part, m, own, axes))
             ids.append(part)
-            centres.append(centre)
+            centres.append(own.mean(axis=0))
             if j < len(came):
                 added.append((came[j][0], part))
         _hand_on(m, ids, centres, outgoing.get(m, []), counts, cells, position, arrivals, added)

@@ -40,8 +40,8 @@ class TrackingProblem:
     lower: np.ndarray
     upper: np.ndarray
     blocks: list[tuple[str, sp.coo_matrix, np.ndarray, np.ndarray]] = dataclasses.field(default_factory=list)
-    extra: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
-    """Column blocks added after the edges (``add_columns``): kind -> (first column, count)."""
+    counted: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    """Count variables (``add_counts``): kind -> the column of each segment's or link's count."""
 
     @classmethod
     def create(
@@ -88,12 +88,13 @@ class TrackingProblem:
         return sum(block[1].shape[0] for block in self.blocks)
 
     def col(self, kind: str, positions: np.ndarray | None = None) -> np.ndarray:
-        """Column numbers of variable ``kind`` (a name of ``KINDS`` or ``"edge"``) for the given
-        segment or link positions (default: all)."""
+        """Column numbers of variable ``kind`` (a name of ``KINDS``, ``"edge"`` or a count of
+        ``counted``) for the given segment or link positions (default: all)."""
         n = self.n_segments
-        if kind in self.extra:
-            base, size = self.extra[kind]
-        elif kind == "edge":
+        if kind in self.counted:
+            cols = self.counted[kind]
+            return cols if positions is None else cols[np.asarray(positions, dtype=np.int64)]
+        if kind == "edge":
             base, size = len(KINDS) * n, len(self.links)
         else:
             base, size = KINDS.index(kind) * n, n
@@ -120,15 +121,20 @@ class TrackingProblem:
             x[self.col(kind)] = value
         return x
 
-    def add_columns(self, kind: str, size: int, upper: float) -> None:
-        """``size`` more columns of variable ``kind``, integer in [0, ``upper``], cost 0; only
-        before any row (rows are built against the columns there are)."""
+    def add_counts(self, kind: str, binary: str, most: np.ndarray) -> None:
+        """A count ``kind`` for each position of the binary variable ``binary``, an integer in
+        [0, ``most``]: a column of its own where ``most`` is above 1, and the binary's own column
+        where it is 1 (a count of at most one cell is its choice); only before any row (rows are
+        built against the columns there are)."""
         if self.blocks:
             raise ValueError("columns are added before the first row")
-        self.extra[kind] = (self.n_cols, size)
-        self.cost = np.concatenate([self.cost, np.zeros(size)])
-        self.lower = np.concatenate([self.lower, np.zeros(size)])
-        self.upper = np.concatenate([self.upper, np.full(size, float(upper))])
+        own = np.flatnonzero(most > 1)
+        cols = self.col(binary).copy()
+        cols[own] = self.n_cols + np.arange(len(own))
+        self.counted[kind] = cols
+        self.cost = np.concatenate([self.cost, np.zeros(len(own))])
+        self.lower = np.concatenate([self.lower, np.zeros(len(own))])
+        self.upper = np.concatenate([self.upper, np.asarray(most, dtype=float)[own]])
 
     def add_rows(
         self,
@@ -155,11 +161,11 @@ class TrackingProblem:
         first: np.ndarray,
         second: np.ndarray,
         coef: float | np.ndarray,
-        lower: float,
-        upper: float,
+        lower: float | np.ndarray,
+        upper: float | np.ndarray,
     ) -> None:
         """One constraint per pair of columns: ``lower <= x_first[i] + coef * x_second[i] <= upper``
-        (``coef``: one for all pairs, or one per pair)."""
+        (``coef``, ``lower``, ``upper``: one for all pairs, or one per pair)."""
         m, row = len(first), np.arange(len(first))
         self.add_rows(
             name,

@@ -158,17 +158,17 @@ def solve_program(
     if p.n_cols == 0:  # nothing to choose (e.g. anchors with nothing selected around empty frames)
         segments = pd.DataFrame({"id": np.zeros(0, np.int64), "t": np.zeros(0, np.int64)})
         transitions = pd.DataFrame({k: np.zeros(0, np.int64) for k in ("source", "target", "source_t")})
-        if "cells" in p.extra:
+        if "cells" in p.counted:
             segments["cells"] = transitions["cells"] = np.zeros(0, np.int64)
         return ProgramSolution(segments, transitions, 0.0, 0.0, solver_name(cfg))
-    x0 = None if start is None or p.extra else p.values(*start)  # a start knows no counts
+    x0 = None if start is None or p.counted else p.values(*start)  # a start knows no counts
     best = optimize(p, cfg, where, lp_first=lp_first, start=x0)
     node = best.x[p.col("node")] > 0.5
     edge = best.x[p.col("edge")] > 0.5
     chosen = p.segments.loc[node, ["id", "t"]].reset_index(drop=True)
     edges = p.links.loc[edge, ["source", "target"]].reset_index(drop=True)
     edges["source_t"] = edges.source // ID_STRIDE
-    if "cells" in p.extra:
+    if "cells" in p.counted:
         chosen["cells"] = best.x[p.col("cells")][node].astype(np.int64)
         edges["cells"] = best.x[p.col("flow")][edge].astype(np.int64)
     return ProgramSolution(chosen, edges, best.objective, best.gap, best.solver)

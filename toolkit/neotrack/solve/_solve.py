@@ -84,7 +84,7 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
         objective, worst_gap, solver = totals.objective, totals.gap, totals.solver
         selected, transitions = store.read_solution(dataset)
         if masks is not None:
-            selected, transitions = _resolve(store, dataset, info, masks, selected, transitions)
+            selected, transitions = resolve_solution(store, dataset, info, masks, selected, transitions)
         tracks = assign_tracks(selected, transitions)
         store.write_tracks(dataset, tracks)
         n_divisions = int((transitions.groupby("source").size() == 2).sum())
@@ -113,7 +113,7 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
     )
 
 
-def _resolve(
+def resolve_solution(
     store: Store,
     dataset: str,
     info: DatasetInfo,
@@ -125,6 +125,7 @@ def _resolve(
     written first, then their segments, then the solution changed in one transaction; the
     solution's segments (``id, t``) and transitions as they are then."""
     mergers, carried = store.read_counts(dataset)
+    mergers = mergers[mergers.id.isin(selected.id)]  # (those resolved before, as an import's, stay)
     if mergers.empty:
         return selected, transitions
     first_free = {
