@@ -100,17 +100,18 @@ def assert_same_files(one: Path, two: Path) -> None:
                     np.testing.assert_array_equal(a[key][()], b[key][()], err_msg=f"{path.name}: {key}")
 
 
-def whole_mergers(events: Path, out: Path) -> Path:
-    """The same lineage as ilastik writes it: each merger painted whole in the label image, its
-    cells' Moves led to and from it (a merger to the next one once), no ResolvedMergers."""
+def whole_mergers(events: Path, out: Path, whole: set[tuple[int, int]]) -> Path:
+    """The same lineage as ilastik writes it: the mergers ``whole`` (frame, label) painted whole
+    in the label image, their cells' Moves led to and from them (a merger to the next one once),
+    not in ResolvedMergers."""
     out.mkdir()
     before: dict[int, int] = {}
     for path in sorted(events.glob("*.h5")):
         with h5py.File(path, "r") as f, h5py.File(out / path.name, "w") as g:
             tracking = f["tracking"]
-            now = {
-                int(p): int(m) for m, cells in tracking.get("ResolvedMergers", {}).items() for p in cells[()]
-            }
+            t = int(path.stem)
+            resolved = tracking.get("ResolvedMergers", {})
+            now = {int(p): int(m) for m, cells in resolved.items() if (t, int(m)) in whole for p in cells[()]}
             labels = np.asarray(f["segmentation/labels"])
             values, inverse = np.unique(labels, return_inverse=True)
             repainted = np.array([now.get(int(v), int(v)) for v in values], dtype=np.uint32)[inverse]
@@ -118,6 +119,9 @@ def whole_mergers(events: Path, out: Path) -> Path:
             g.create_group("tracking")
             if "Mergers" in tracking:
                 g["tracking/Mergers"] = tracking["Mergers"][()]
+            for m, cells in resolved.items():
+                if (t, int(m)) not in whole:
+                    g[f"tracking/ResolvedMergers/{m}"] = cells[()]
             if "Moves" in tracking:
                 moves = {
                     (before.get(int(a), int(a)), now.get(int(b), int(b))) for a, b in tracking["Moves"][()]
@@ -190,9 +194,16 @@ def test_mergers_are_solved_resolved_exported_and_replaced_by_the_next_solve(
     import_h5_events(h5_dir, f"{name}-h5", store)
     assert store.read_counts(f"{name}-h5")[0].equals(mergers)
     assert_same_files(h5_dir, to_h5_events(f"{name}-h5", tmp_path / "h5-again", store))
-    # ... and ilastik's, whose label images hold each merger whole, as mergers split by their pixels
-    import_h5_events(whole_mergers(h5_dir, tmp_path / "ilastik"), f"{name}-ilastik", store)
+    # ... and ilastik's, whose label images hold a merger whole (every other one here, so frames
+    # hold both kinds), as mergers split by their pixels
+    whole = {divmod(int(m), ID_STRIDE) for m in mergers.id[::2]}
+    import_h5_events(whole_mergers(h5_dir, tmp_path / "ilastik", whole), f"{name}-ilastik", store)
     assert store.read_counts(f"{name}-ilastik")[0].equals(mergers)
+    imported_masks = CandidateMasks(store, f"{name}-ilastik")
+    for part in store.read_parts(f"{name}-ilastik").id:  # the files' cells kept beside the new ones
+        assert imported_masks.mask(part)[0].any()
+    with pytest.raises(InputError, match="max_objects_per_merger"):  # mergers imported: refused
+        solve_window(f"{name}-ilastik", 2, 5, store=store)
     assert (
         store.read_parts(f"{name}-ilastik").merger.value_counts().sort_index().tolist()
         == mergers.cells.tolist()

@@ -173,10 +173,11 @@ class CandidateMasks:
 _FEATURES = ("intensity_mean", "intensity_std", "shift_z", "shift_y", "shift_x")
 
 
-def write_parts(store: Store, dataset: str, pixels: dict[int, np.ndarray]) -> None:
+def write_parts(store: Store, dataset: str, pixels: dict[int, np.ndarray], keep: Iterable[int] = ()) -> None:
     """The resolved mergers' cells (segment id -> its pixels' coordinates) into the dataset's
     ``parts`` array, created on first use: each frame that has some painted whole (their k, 0
-    elsewhere), one frame in memory at a time, while this client still holds the write lock."""
+    elsewhere but for the parts ``keep``, stored before), one frame in memory at a time, while
+    this client still holds the write lock."""
     if not pixels:
         return
     info = store.info(dataset)
@@ -190,8 +191,14 @@ def write_parts(store: Store, dataset: str, pixels: dict[int, np.ndarray]) -> No
     by_frame: dict[int, list[int]] = defaultdict(list)
     for part in pixels:
         by_frame[int(part) // ID_STRIDE].append(part)
+    kept: dict[int, list[int]] = defaultdict(list)
+    for part in keep:
+        kept[int(part) // ID_STRIDE].append(int(part) % ID_STRIDE)
     for t, ids in sorted(by_frame.items()):
         image = np.zeros(leaves.shape[1:], dtype=np.uint32)
+        if kept[t]:
+            before = np.asarray(parts[t])
+            image[np.isin(before, kept[t])] = before[np.isin(before, kept[t])]
         for part in ids:
             image[tuple(pixels[part].T)] = int(part) % ID_STRIDE
         store.require_lock(dataset)

@@ -162,13 +162,18 @@ def read_h5_events(folder: str | Path) -> tuple[list[np.ndarray], pd.DataFrame, 
                 resolved = tracking.get("ResolvedMergers", {})
                 if "Mergers" in tracking:
                     for label, cells in np.asarray(tracking["Mergers"], dtype=np.int64).reshape(-1, 2):
-                        parts = np.asarray(resolved.get(str(label), []), dtype=np.int64)
+                        parts = np.asarray(resolved.get(str(label), []), dtype=np.int64).reshape(-1)
                         merged.append((t * ID_STRIDE + label, cells, tuple((t * ID_STRIDE + parts).tolist())))
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{path}: not an ilastik event file ({exc})") from None
         frames.append(xyz.T if xyz.ndim == 2 else np.transpose(xyz, (2, 1, 0)))
     pairs = np.concatenate(rows) if rows else np.empty((0, 2), dtype=np.int64)
     mergers = pd.DataFrame(merged, columns=["id", "cells", "parts"])
+    if mergers.id.duplicated().any():
+        twice = int(mergers.id[mergers.id.duplicated()].iloc[0])
+        raise InputError(
+            f"{files[twice // ID_STRIDE]}: merger {twice % ID_STRIDE} has two Mergers rows; expected one"
+        )
     return frames, pd.DataFrame({"source": pairs[:, 0], "target": pairs[:, 1]}), mergers
 
 

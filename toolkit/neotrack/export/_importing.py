@@ -59,9 +59,17 @@ def store_lineage(
         )
     transitions = transitions[keep].copy()
     cells = mergers.set_index("id").cells
-    transitions["cells"] = np.minimum(
-        transitions.source.map(cells).fillna(1), transitions.target.map(cells).fillna(1)
-    ).astype(np.int64)  # a merger's cells go on into the next merger together
+    # what a transition carries: the cells both ends hold, less one for each other transition out
+    # of its source and into its target (each carries one at least)
+    n_out = transitions.source.map(transitions.source.value_counts())
+    n_in = transitions.target.map(transitions.target.value_counts())
+    transitions["cells"] = np.maximum(
+        1,
+        np.minimum(
+            transitions.source.map(cells).fillna(1) - (n_out - 1),
+            transitions.target.map(cells).fillna(1) - (n_in - 1),
+        ),
+    ).astype(np.int64)
     with store.writing(dataset, "import"):
         store.begin_stage(dataset, Stage.LINK, config="import")
         store.finish_stage(dataset, Stage.LINK, count=0)

@@ -30,18 +30,20 @@ from neotrack.solve import _constraints as cons
 from neotrack.solve._problem import TrackingProblem
 
 
-def require_one_cell(cfg: TrackingConfig, solved_with: str | None) -> None:
+def require_one_cell(cfg: TrackingConfig, solved_with: str | None, imported_mergers: bool = False) -> None:
     """Refuse counts in ``solve_window``: a range solved again holds one cell per segment for now
     (mergers in a range, resolved again around its anchors, are a later step); ``solved_with``:
-    the settings the dataset was solved with (JSON), whose mergers the range could not keep."""
+    the settings the dataset was solved with (JSON), whose mergers the range could not keep;
+    ``imported_mergers``: an imported lineage ("import") holds mergers, which it could not either."""
     try:
         before = json.loads(solved_with or "{}").get("tracking", {}).get("max_objects_per_merger", 1)
-    except (ValueError, AttributeError):  # an imported lineage ("import"): one cell per segment
-        before = 1
+    except (ValueError, AttributeError):  # an imported lineage ("import")
+        before = 2 if imported_mergers else 1
     if max(cfg.max_objects_per_merger, before) > 1:
         raise InputError(
             f"tracking.max_objects_per_merger = {max(cfg.max_objects_per_merger, before)}: solve_window "
-            "solves one cell per segment for now; run `neotrack solve` for the whole dataset instead"
+            "solves one cell per segment for now, and the dataset holds mergers or is to; run "
+            "`neotrack solve` for the whole dataset instead"
         )
 
 

@@ -133,7 +133,7 @@ def resolve_solution(
     }
     frame_shape = tuple((info.shape or ())[1:])
     found = resolve_mergers(selected, transitions, mergers, carried, masks.mask, frame_shape, first_free)
-    write_parts(store, dataset, found.pixels)
+    write_parts(store, dataset, found.pixels, keep=store.read_parts(dataset).id)  # (an import's)
     store.write_parts(dataset, found.parts)
     store.update_solution(
         dataset,
