@@ -9,8 +9,10 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import zarr
 
 from neotrack.candidates import CandidateMasks, segment
+from neotrack.candidates._masks import MASKS, PARTS, write_parts
 from neotrack.config import Config
 from neotrack.datasets import simulate
 from neotrack.errors import InputError
@@ -194,8 +196,9 @@ def test_mergers_are_solved_resolved_exported_and_replaced_by_the_next_solve(
     import_h5_events(h5_dir, f"{name}-h5", store)
     assert store.read_counts(f"{name}-h5")[0].equals(mergers)
     assert_same_files(h5_dir, to_h5_events(f"{name}-h5", tmp_path / "h5-again", store))
-    # ... and ilastik's, whose label images hold a merger whole (every other one here, so frames
-    # hold both kinds), as mergers split by their pixels
+    # ... and ilastik's, whose label images hold a merger whole (every other one here: both kinds
+    # in one import; ``write_parts`` keeping the first kind in a frame is tested below), as mergers
+    # split by their pixels
     whole = {divmod(int(m), ID_STRIDE) for m in mergers.id[::2]}
     import_h5_events(whole_mergers(h5_dir, tmp_path / "ilastik", whole), f"{name}-ilastik", store)
     assert store.read_counts(f"{name}-ilastik")[0].equals(mergers)
@@ -226,3 +229,16 @@ def test_mergers_are_solved_resolved_exported_and_replaced_by_the_next_solve(
     assert store.read_parts(name).empty and store.read_counts(name)[0].empty
     again, _ = store.read_solution(name)
     assert not again.id.isin(parts.id).any()
+
+
+def test_cells_written_later_keep_those_stored_before_in_their_frame(store: Store, name: str) -> None:
+    scene = simulate(n_frames=2, shape=(64, 64), n_cells=2, seed=1)
+    segment(scene.images, dataset=name, store=store)
+    first = {ID_STRIDE + 900: np.array([[1, 1], [1, 2]]), ID_STRIDE + 901: np.array([[3, 3]])}
+    later = {ID_STRIDE + 902: np.array([[5, 5]])}
+    write_parts(store, name, first)
+    parts = zarr.open_array(str(store.pixels(store.info(name)) / MASKS / PARTS), mode="r")
+    write_parts(store, name, later, keep=[ID_STRIDE + 900])  # 901 no longer stored
+    image = np.asarray(parts[1])
+    assert (image[1, 1], image[1, 2], image[3, 3], image[5, 5]) == (900, 900, 0, 902)
+    assert np.count_nonzero(image) == 3 and not np.asarray(parts[0]).any()

@@ -11,14 +11,12 @@ import numpy as np
 import pandas as pd
 
 from neotrack.candidates import CandidateMasks, segment
-from neotrack.candidates._masks import write_parts
 from neotrack.config import Config
 from neotrack.datasets import lineage_links
 from neotrack.errors import InputError
 from neotrack.solve import assign_tracks
-from neotrack.solve._mergers import part_row
-from neotrack.solve._solve import resolve_solution
-from neotrack.solve._tracks import COLUMNS
+from neotrack.solve._mergers import Resolution, part_row
+from neotrack.solve._solve import resolve_solution, store_resolution
 from neotrack.store import Stage, Store, opened
 
 log = logging.getLogger(__name__)
@@ -37,65 +35,61 @@ def store_lineage(
 
     ``mergers`` (``id, cells, parts``): segments holding several cells. Those with ``parts``
     (their cells' ids; ``pixels``: each cell's coordinates) were resolved already: their cells are
-    stored as a solve's merger resolution stores them and take their place in the solution. The
-    others are resolved here as a solve resolves its mergers; transitions between two of them
-    carry the cells both hold."""
+    stored as a solve's merger resolution stores them (``store_resolution``) and take their place
+    in the solution. The others are resolved here as a solve resolves its mergers, over
+    transitions carrying the cells ``_carried`` gives them."""
     mergers = pd.DataFrame({"id": [], "cells": [], "parts": []}) if mergers is None else mergers
+    pixels = dict(pixels or {})
     selected = store.read_segments(dataset)
     info = store.info(dataset)
     axes = ["z", "y", "x"][-(info.ndim or 2) :]
     resolved = mergers[mergers.parts.map(len) > 0]
     rows = [
-        part_row(p, m, (pixels or {})[p], axes)
-        for m, ps in zip(resolved.id, resolved.parts, strict=True)
-        for p in ps
+        part_row(p, m, pixels[p], axes) for m, ps in zip(resolved.id, resolved.parts, strict=True) for p in ps
     ]
-    parts = pd.DataFrame(rows, columns=["id", "t", *axes, "area", "bbox", "merger"])
-    known = set(selected.id.tolist()) | set(pixels or ())
+    found = Resolution(
+        pd.DataFrame(rows, columns=["id", "t", *axes, "area", "bbox", "merger"]),
+        pixels,
+        resolved.id.tolist(),
+        pd.DataFrame({"source": [], "target": []}, dtype="int64"),  # the files link the cells already
+        pd.DataFrame({"source": [], "target": []}, dtype="int64"),
+    )
+    known = set(selected.id.tolist()) | set(pixels)
     keep = transitions.source.isin(known) & transitions.target.isin(known)
     if (~keep).any():
         log.warning(
             "%d transitions refer to objects that are not in the label images: skipped", int((~keep).sum())
         )
-    transitions = transitions[keep].copy()
     cells = mergers.set_index("id").cells
-    # what a transition carries: the cells both ends hold, less one for each other transition out
-    # of its source and into its target (each carries one at least)
-    n_out = transitions.source.map(transitions.source.value_counts())
-    n_in = transitions.target.map(transitions.target.value_counts())
-    transitions["cells"] = np.maximum(
-        1,
-        np.minimum(
-            transitions.source.map(cells).fillna(1) - (n_out - 1),
-            transitions.target.map(cells).fillna(1) - (n_in - 1),
-        ),
-    ).astype(np.int64)
+    transitions = transitions[keep].assign(cells=_carried(transitions[keep], cells))
+    n_mergers = int(selected.id.isin(mergers.id).sum())
     with store.writing(dataset, "import"):
         store.begin_stage(dataset, Stage.LINK, config="import")
         store.finish_stage(dataset, Stage.LINK, count=0)
         store.begin_stage(dataset, Stage.SOLVE, config="import")
         store.write_selection(dataset, selected.id.tolist(), selected.id.map(cells).fillna(1).tolist())
-        if len(parts):
-            write_parts(store, dataset, dict(pixels or {}))
-            store.write_parts(dataset, parts)
-            empty = pd.DataFrame({"source": [], "target": []}, dtype="int64")
-            store.update_solution(
-                dataset,
-                unselect=resolved.id.tolist(),
-                select=parts.id.tolist(),
-                remove=empty,
-                add=empty,
-                tracks=pd.DataFrame(columns=["id", *COLUMNS]),
-            )
-            selected = pd.concat([selected[~selected.id.isin(resolved.id)], parts], ignore_index=True)
+        if len(found.parts):  # (its transitions refer to the cells: they come after them)
+            selected, _ = store_resolution(store, dataset, found, selected, transitions.iloc[:0])
         store.write_transitions(dataset, transitions)
         transitions = transitions[["source", "target"]]
-        if len(resolved) < len(mergers):
-            selected, transitions = resolve_solution(
-                store, dataset, info, CandidateMasks(store, dataset), selected, transitions
-            )
+        if len(resolved) < n_mergers:
+            masks = CandidateMasks(store, dataset)
+            selected, transitions, _ = resolve_solution(store, dataset, info, masks, selected, transitions)
         store.write_tracks(dataset, assign_tracks(selected, transitions))
-        store.finish_stage(dataset, Stage.SOLVE, solver="import", source=source)
+        store.finish_stage(dataset, Stage.SOLVE, solver="import", source=source, mergers=n_mergers)
+
+
+def _carried(transitions: pd.DataFrame, cells: pd.Series) -> np.ndarray:
+    """The cells each transition (``source, target``) carries, where segments hold ``cells`` (by
+    id; 1 elsewhere) and event files say nothing: what both ends hold, less one for each other
+    transition out of its source and into its target (each carries one at least)."""
+    n_out = transitions.source.map(transitions.source.value_counts())
+    n_in = transitions.target.map(transitions.target.value_counts())
+    held = np.minimum(
+        transitions.source.map(cells).fillna(1) - (n_out - 1),
+        transitions.target.map(cells).fillna(1) - (n_in - 1),
+    )
+    return np.maximum(held, 1).to_numpy(dtype=np.int64)
 
 
 def read_ctc(folder: str | Path) -> tuple[Path, pd.DataFrame]:

@@ -18,7 +18,6 @@ for a merger the program is the one-cell program, rows, relaxation and all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -28,22 +27,23 @@ from neotrack.config import TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve import _constraints as cons
 from neotrack.solve._problem import TrackingProblem
+from neotrack.store import DatasetInfo
+
+COUNTS = {"cells": "node", "arrive": "appear", "leave": "disappear", "flow": "edge"}
+"""Each count and the binary choice it goes with."""
 
 
-def require_one_cell(cfg: TrackingConfig, solved_with: str | None, imported_mergers: bool = False) -> None:
+def require_one_cell(cfg: TrackingConfig, info: DatasetInfo) -> None:
     """Refuse counts in ``solve_window``: a range solved again holds one cell per segment for now
-    (mergers in a range, resolved again around its anchors, are a later step); ``solved_with``:
-    the settings the dataset was solved with (JSON), whose mergers the range could not keep;
-    ``imported_mergers``: an imported lineage ("import") holds mergers, which it could not either."""
-    try:
-        before = json.loads(solved_with or "{}").get("tracking", {}).get("max_objects_per_merger", 1)
-    except (ValueError, AttributeError):  # an imported lineage ("import")
-        before = 2 if imported_mergers else 1
-    if max(cfg.max_objects_per_merger, before) > 1:
+    (mergers in a range, resolved again around its anchors, are a later step), so neither settings
+    that count cells nor a dataset whose solution holds mergers (as its solve or import recorded)
+    are taken."""
+    held = int(info.solve.attrs.get("mergers") or 0)
+    if cfg.max_objects_per_merger > 1 or held:
         raise InputError(
-            f"tracking.max_objects_per_merger = {max(cfg.max_objects_per_merger, before)}: solve_window "
-            "solves one cell per segment for now, and the dataset holds mergers or is to; run "
-            "`neotrack solve` for the whole dataset instead"
+            f"solve_window solves one cell per segment for now (tracking.max_objects_per_merger = 1), "
+            f"and dataset {info.name!r} holds {held} mergers; run `neotrack solve` for the whole "
+            "dataset instead"
         )
 
 
@@ -71,16 +71,12 @@ def add_counts(
     if held:
         outside = p.segments.id.map(held).fillna(1).to_numpy(dtype=float)
         n = np.maximum(n, outside)
-    for kind, binary, most in (
-        ("cells", "node", n),
-        ("arrive", "appear", n),
-        ("leave", "disappear", n),
-        ("flow", "edge", np.minimum(n[p.src], n[p.dst])),
-    ):
-        p.add_counts(kind, binary, most)
+    most = {"cells": n, "arrive": n, "leave": n, "flow": np.minimum(n[p.src], n[p.dst])}
+    for kind, binary in COUNTS.items():
+        p.add_counts(kind, binary, most[kind])
     conserve(p)
-    counts_follow_choices(p, n)
-    only_single_cells_divide(p, n)
+    counts_follow_choices(p, most)
+    only_single_cells_divide(p, most)
     edge_needs_target(p, n)
 
 
@@ -94,21 +90,20 @@ def edge_needs_target(p: TrackingProblem, n: np.ndarray) -> None:
     a candidate and its own children at once, and a 21-frame window took 8-16 s of branch and
     bound instead of 0.3 s. Chains sending the same transitions into i make one row."""
     into = np.flatnonzero(n[p.dst] > 1)
+    if not len(into):
+        return
     chain, position = cons.chains(p)
-    order = np.argsort(position, kind="stable")
-    first = np.searchsorted(position[order], p.src[into])
-    many = np.searchsorted(position[order], p.src[into], side="right") - first
-    link = np.repeat(into, many)  # each transition once per chain its source is on
-    on = chain[order[np.repeat(first, many) + np.arange(len(link)) - np.repeat(np.cumsum(many) - many, many)]]
-    pairs = pd.DataFrame({"target": p.dst[link], "chain": on, "link": link}).sort_values(
-        ["target", "chain", "link"]
+    pairs = (  # each transition once per chain its source is on
+        pd.DataFrame({"link": into, "source": p.src[into], "target": p.dst[into]})
+        .merge(pd.DataFrame({"source": position, "chain": chain}), on="source")
+        .sort_values(["target", "chain", "link"])
     )
-    row = pairs.groupby(["target", "chain"], sort=False).ngroup().to_numpy()
-    place = np.arange(len(row)) - np.searchsorted(row, row)
-    table = np.full((row.max() + 1 if len(row) else 0, place.max() + 2 if len(row) else 1), -1, np.int64)
+    groups = pairs.groupby(["target", "chain"], sort=False)
+    row, place = groups.ngroup().to_numpy(), groups.cumcount().to_numpy()
+    table = np.full((row.max() + 1, place.max() + 2), -1, np.int64)  # the target, then its transitions
     table[row, 0] = pairs.target.to_numpy()
     table[row, place + 1] = pairs.link.to_numpy()
-    table = np.unique(table, axis=0)  # the target, then its transitions: chains sending the same
+    table = np.unique(table, axis=0)  # chains sending the same transitions: one row
     row, place = np.nonzero(table[:, 1:] >= 0)
     p.add_rows(
         "edge_needs_target",
@@ -143,19 +138,15 @@ def conserve(p: TrackingProblem) -> None:
     cons.flow_out(p, node="cells", edge="flow", disappear="leave", name="conserve_departures")
 
 
-def counts_follow_choices(p: TrackingProblem, n: np.ndarray) -> None:
-    """b <= c <= m b for each count c of its own and its binary b, m the most cells there can be:
-    node_i <= cells_i <= n_i node_i, appear_i <= arrive_i <= n_i appear_i, disappear_i <= leave_i
-    <= n_i disappear_i, and edge_e <= flow_e <= min(n_src, n_dst) edge_e (``capacity``): a count
-    is positive exactly where its choice is made. (Where m is 1 the count is its binary; with one
-    bound k everywhere the relaxation carried whole cells on half-chosen transitions, and branch
-    and bound took a minute a window.)"""
-    for count, binary, m in (
-        ("cells", "node", n),
-        ("flow", "edge", np.minimum(n[p.src], n[p.dst])),
-        ("arrive", "appear", n),
-        ("leave", "disappear", n),
-    ):
+def counts_follow_choices(p: TrackingProblem, most: Mapping[str, np.ndarray]) -> None:
+    """b <= c <= m b for each count c of its own and its binary b, m the most cells there can be
+    (``most``: per count): node_i <= cells_i <= n_i node_i, appear_i <= arrive_i <= n_i appear_i,
+    disappear_i <= leave_i <= n_i disappear_i, and edge_e <= flow_e <= min(n_src, n_dst) edge_e
+    (``capacity``): a count is positive exactly where its choice is made. (Where m is 1 the count
+    is its binary; with one bound k everywhere the relaxation carried whole cells on half-chosen
+    transitions, and branch and bound took a minute a window.)"""
+    for count, binary in COUNTS.items():
+        m = most[count]
         own = np.flatnonzero(m > 1)
         c, b = p.col(count, own), p.col(binary, own)
         name = f"{count}_follows_{binary}"
@@ -163,26 +154,19 @@ def counts_follow_choices(p: TrackingProblem, n: np.ndarray) -> None:
         p.add_pairs(name, c, b, -m[own], -np.inf, 0.0)  # c <= m b
 
 
-def only_single_cells_divide(p: TrackingProblem, n: np.ndarray) -> None:
+def only_single_cells_divide(p: TrackingProblem, most: Mapping[str, np.ndarray]) -> None:
     """cells_i + (n_i - 1) divide_i <= n_i: a dividing segment holds one cell (a merger's cells
     part; they do not divide while merged); and flow_e + (m_e - 1) divide_src(e) <= m_e, m_e =
     min(n_src, n_dst): each of a division's transitions carries one cell, so its two cells leave
     over two transitions (one transition carrying both would be a division nobody sees). Where
-    ``n`` (``capacity``) is 1 both hold already."""
-    own = np.flatnonzero(n > 1)
-    p.add_pairs(
-        "only_single_cells_divide", p.col("cells", own), p.col("divide", own), n[own] - 1, -np.inf, n[own]
-    )
-    m = np.minimum(n[p.src], n[p.dst])
-    own = np.flatnonzero(m > 1)
-    p.add_pairs(
-        "daughters_one_cell_each",
-        p.col("flow", own),
-        p.col("divide", p.src[own]),
-        m[own] - 1,
-        -np.inf,
-        m[own],
-    )
+    the bound (``most``) is 1 both hold already."""
+    for count, divide, name in (
+        ("cells", np.arange(p.n_segments), "only_single_cells_divide"),
+        ("flow", p.src, "daughters_one_cell_each"),
+    ):
+        m = most[count]
+        own = np.flatnonzero(m > 1)
+        p.add_pairs(name, p.col(count, own), p.col("divide", divide[own]), m[own] - 1, -np.inf, m[own])
 
 
 def costs(p: TrackingProblem, cfg: TrackingConfig, appear: np.ndarray, disappear: np.ndarray) -> None:

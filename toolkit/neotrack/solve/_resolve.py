@@ -74,8 +74,7 @@ def solve_window(
                 raise InputError(
                     f"dataset {dataset!r} is not solved: run `neotrack solve` before solving a window"
                 )
-            imported = info.solve.config == "import" and not s.read_counts(dataset)[0].empty
-            require_one_cell(config.tracking, info.solve.config, imported)
+            require_one_cell(config.tracking, info)
             # the frames are the movie's (its shape; no scan of the dataset); else what is stored
             t_min, t_max = (0, info.shape[0] - 1) if info.shape else s.time_range(dataset)[:2]
             if not t_min <= start < stop <= t_max + 1:

@@ -17,7 +17,7 @@ from neotrack.candidates._masks import write_parts
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve._job import WindowJob, read_job, read_planned, solve_job
-from neotrack.solve._mergers import resolve_mergers
+from neotrack.solve._mergers import Resolution, resolve_mergers
 from neotrack.solve._program import ProgramSolution
 from neotrack.solve._tracks import COLUMNS, assign_tracks
 from neotrack.solve._windows import BlockPlan, WindowPlan, budget_sizes, plan_windows, two_passes
@@ -83,8 +83,11 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             totals = _one_pass(store, dataset, plans, read, progress)
         objective, worst_gap, solver = totals.objective, totals.gap, totals.solver
         selected, transitions = store.read_solution(dataset)
+        n_mergers = 0
         if masks is not None:
-            selected, transitions = resolve_solution(store, dataset, info, masks, selected, transitions)
+            selected, transitions, n_mergers = resolve_solution(
+                store, dataset, info, masks, selected, transitions
+            )
         tracks = assign_tracks(selected, transitions)
         store.write_tracks(dataset, tracks)
         n_divisions = int((transitions.groupby("source").size() == 2).sum())
@@ -96,6 +99,7 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             objective=objective,
             gap=worst_gap,
             windows=len(plans),
+            mergers=n_mergers,
         )
     n_tracks = int(tracks.track_id.max()) if len(tracks) else 0
     log.info(
@@ -120,20 +124,30 @@ def resolve_solution(
     masks: CandidateMasks,
     selected: pd.DataFrame,
     transitions: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The solution's mergers split into their cells (``_mergers.py``): the parts' pixels
-    written first, then their segments, then the solution changed in one transaction; the
-    solution's segments (``id, t``) and transitions as they are then."""
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The solution's mergers split into their cells (``_mergers.py``) and stored
+    (``store_resolution``); the solution's segments and transitions as they are then, and how many
+    mergers were resolved."""
     mergers, carried = store.read_counts(dataset)
     mergers = mergers[mergers.id.isin(selected.id)]  # (those resolved before, as an import's, stay)
     if mergers.empty:
-        return selected, transitions
+        return selected, transitions, 0
     first_free = {
         t: int(masks.frame(t).segments.index.max()) % ID_STRIDE + 1 for t in set(mergers.id // ID_STRIDE)
     }
     frame_shape = tuple((info.shape or ())[1:])
     found = resolve_mergers(selected, transitions, mergers, carried, masks.mask, frame_shape, first_free)
-    write_parts(store, dataset, found.pixels, keep=store.read_parts(dataset).id)  # (an import's)
+    return (*store_resolution(store, dataset, found, selected, transitions), len(mergers))
+
+
+def store_resolution(
+    store: Store, dataset: str, found: Resolution, selected: pd.DataFrame, transitions: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mergers resolved into their cells, stored: the cells' pixels first (beside those of cells
+    stored before), then their segments, then the solution changed in one transaction. Returns
+    the solution's segments (the columns ``selected`` shares with the cells) and transitions as
+    they are then."""
+    write_parts(store, dataset, found.pixels, keep=store.read_parts(dataset).id)
     store.write_parts(dataset, found.parts)
     store.update_solution(
         dataset,
@@ -143,10 +157,10 @@ def resolve_solution(
         add=found.add,
         tracks=pd.DataFrame(columns=["id", *COLUMNS]),
     )
-    kept = selected.loc[~selected.id.isin(found.mergers), ["id", "t"]]
+    kept = selected[~selected.id.isin(found.mergers)]
     stays = transitions.merge(found.remove, how="left", indicator=True)._merge == "left_only"
     return (
-        pd.concat([kept, found.parts[["id", "t"]]], ignore_index=True),
+        pd.concat([kept, found.parts[kept.columns.intersection(found.parts.columns)]], ignore_index=True),
         pd.concat([transitions[stays.to_numpy()], found.add], ignore_index=True),
     )
 
