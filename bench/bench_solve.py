@@ -262,8 +262,9 @@ def time_solve_window(dataset: str, start: int, stop: int, pins: int) -> None:
     """solve_window on frames [start, stop) as a correction goes: one selected segment of the middle
     frame pinned out, the range solved again; the pin taken back, solved again; for ``pins``
     segments in turn. Each time: Neo4j reads, the program, the one-transaction write. The first
-    correction starts its LP from the stored choice; the others from the previous one's optimal
-    basis (``_solver._Bases``), as corrections of one range in a session do."""
+    correction starts its LP from the bases the solve kept of those frames (``solve/_bases.py``; a
+    dataset solved before bases were kept starts from the stored choice: solve it again), the
+    others from the basis the correction before kept, as corrections of one range do."""
     times = []
     with Store(uri=server.start().uri) as store:
         selected, _ = store.read_solution(dataset, start, stop)

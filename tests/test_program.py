@@ -9,6 +9,7 @@ import pytest
 from neotrack.config import TrackingConfig
 from neotrack.errors import SolveError
 from neotrack.solve import build_program, solve_program
+from neotrack.solve._bases import Basis
 from neotrack.store import segment_id
 
 Seg = tuple[int, int, float, float, int]  # t, k, y, x, area
@@ -176,33 +177,51 @@ def test_a_start_near_the_optimum_gives_the_same_optimum(seed: int) -> None:
         assert out not in set(warm.segments.id)
 
 
-def test_a_remembered_basis_is_found_by_the_program_s_structure_and_never_changes_the_optimum() -> None:
-    from neotrack.solve import _solver
-
+def test_a_kept_basis_starts_an_overlapping_program_and_never_changes_the_optimum() -> None:
     seg, lnk, hier = random_window(np.random.default_rng(7))
     cfg = TrackingConfig(solution_gap=0.0)
     p = build_program(seg, lnk, hier, cfg, cell_area=500.0)
-    key = _solver._structure(p.matrix()[0])
-    first = solve_program(p, cfg, start=(seg.id[::2], lnk.iloc[:0]))
-    assert _solver._BASES.get(key) is not None  # remembered by the matrix's structure
-    for out in first.segments.id.iloc[:3]:  # pins change bounds only: the same structure
-        seg["pin"] = np.where(seg.id == out, False, None)
-        pinned = build_program(seg, lnk, hier, cfg, cell_area=500.0)
-        assert _solver._structure(pinned.matrix()[0]) == key
-        cold = solve_program(pinned, cfg)
-        hot = solve_program(pinned, cfg, start=(first.segments.id, first.transitions))
-        assert hot.objective == pytest.approx(cold.objective, abs=1e-6)
-        assert out not in set(hot.segments.id)
-    other = build_program(seg, lnk.iloc[1:], hier, cfg, cell_area=500.0)  # one link less
-    other_key = _solver._structure(other.matrix()[0])
-    assert other_key != key
-    solve_program(other, cfg, start=(first.segments.id, first.transitions))
-    foreign = _solver._BASES.get(other_key)
-    assert foreign is not None
-    # a basis that does not fit (the other program's, one column less, under this key) is set aside
-    _solver._BASES.put(key, foreign)
-    again = solve_program(p, cfg, start=(first.segments.id, first.transitions))
-    assert again.objective == pytest.approx(first.objective, abs=1e-6)
+    names = p.names()
+    assert names.shape == (p.n_cols + p.n_rows, 3)
+    named = names[names[:, 0] != 0]
+    assert len(np.unique(named, axis=0)) == len(named) > 0.9 * len(names)  # each column and row once
+    first = solve_program(p, cfg, keep_basis=True)
+    assert first.basis is not None and len(first.basis.status) > 0
+    # the later frames only, one of the chosen segments pinned out: other columns, rows and bounds
+    later = seg[seg.t > seg.t.min()].copy()
+    out = int(first.segments.id[first.segments.t > seg.t.min()].iloc[0])
+    later["pin"] = np.where(later.id == out, False, None)
+    q = build_program(later, lnk, hier, cfg, cell_area=500.0)
+    found = first.basis.statuses_for(q)
+    assert found is not None and (len(found[0]), len(found[1])) == (q.n_cols, q.n_rows)
+    warm = solve_program(q, cfg, basis=first.basis)
+    cold = solve_program(q, cfg)
+    assert warm.objective == pytest.approx(cold.objective, abs=1e-6)
+    assert out not in set(warm.segments.id)
+    # a basis that names nothing of a program is no start; one of another program is only a start
+    assert Basis(np.array([[1, 2, 3]]), np.array([1], np.int8)).statuses_for(q) is None
+    seg2, lnk2, hier2 = random_window(np.random.default_rng(8))
+    other = solve_program(build_program(seg2, lnk2, hier2, cfg, cell_area=500.0), cfg, keep_basis=True)
+    assert other.basis is not None
+    again = solve_program(q, cfg, basis=other.basis)
+    assert again.objective == pytest.approx(cold.objective, abs=1e-6)
+
+
+def test_anchors_that_leave_whole_chains_or_everything_out_still_make_a_program() -> None:
+    # two frames of one cell and its halves each: every candidate is on a chain of the hierarchy
+    segments = [
+        (t, k, 50.0, 50.0 + 3 * (k - 2) * (k > 1), 600 if k == 1 else 300) for t in (0, 1) for k in (1, 2, 3)
+    ]
+    hierarchy = [((t, 1), (t, k)) for t in (0, 1) for k in (2, 3)]
+    links = [((0, a), (1, b), 0.5) for a in (1, 2, 3) for b in (1, 2, 3)]
+    seg, lnk, hier = tables(segments, links, hierarchy)
+    cfg = TrackingConfig(solution_gap=0.0)
+    # the right anchor keeps one half: the last chain (the other half and the cell) has nothing left
+    chosen = solve_program(build_program(seg, lnk, hier, cfg, last_fixed={sid(1, 2)}), cfg)
+    assert set(chosen.segments.id[chosen.segments.t == 1]) == {sid(1, 2)}
+    # both anchors hold nothing: no column at all
+    empty = build_program(seg, lnk, hier, cfg, first_fixed=set(), last_fixed=set())
+    assert empty.n_cols == 0 and solve_program(empty, cfg).segments.empty
 
 
 def test_an_anchor_leaves_its_unselected_candidates_out_of_the_program() -> None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from graphs import Link, Seg, assert_valid, store_graph
+from neotrack.candidates import segment
 from neotrack.config import Config, TrackingConfig
+from neotrack.datasets import simulate
 from neotrack.errors import InputError
+from neotrack.linking import link
 from neotrack.solve import assign_tracks, solve, solve_window
+from neotrack.solve._bases import FOLDER, BasisFolder
 from neotrack.store import Store
 
 
@@ -178,3 +186,54 @@ def test_a_change_of_the_solution_that_refers_to_a_missing_segment_writes_nothin
     after = stored(store, solved)
     pd.testing.assert_frame_equal(before[0], after[0])
     pd.testing.assert_frame_equal(before[1], after[1])
+
+
+def test_kept_bases_start_a_correction_and_never_change_what_it_chooses(
+    store: Store, name: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    scene = simulate(n_frames=14, n_cells=10, division_rate=0.05, seed=31)
+    config = Config()
+    config.data.working_dir = tmp_path
+    config.segmentation.min_area, config.segmentation.max_area = 60, 600
+    config.tracking.window_size, config.tracking.overlap_size = 4, 1
+    segment(scene.images, dataset=name, config=config, store=store)
+    link(name, config, store)
+    result = solve(name, config, store)
+    folder = store.pixels(name) / FOLDER
+    spans = sorted(tuple(int(v) for v in f.stem.split("-")[1:]) for f in folder.glob("*.npz"))
+    assert len(spans) == result.n_windows  # each window keeps the frames it committed, once
+    assert [t for lo, hi in spans for t in range(lo, hi + 1)] == list(range(14))
+    kept = BasisFolder(folder).load(4, 9)
+    assert kept is not None and set(np.unique(kept.frames())) == set(range(4, 10))
+    # a correction: the range starts from the kept bases, and keeps its own (covering what it solved)
+    selected, _ = store.read_solution(name, 6, 7)
+    store.pin_segments(name, [int(selected.id.iloc[0])], False)
+    solve_window(name, 5, 10, config, store)
+    warm = stored(store, name)
+    spans = [tuple(int(v) for v in f.stem.split("-")[1:]) for f in folder.glob("*.npz")]
+    assert (5, 9) in spans and not any(lo >= 5 and hi <= 9 for lo, hi in spans if (lo, hi) != (5, 9))
+    # the same range from the stored choice alone (no bases), and from an unreadable file: the same
+    for damage in ("remove", "garble", "another layout"):
+        if damage == "remove":
+            shutil.rmtree(folder)
+        elif damage == "garble":
+            next(folder.glob("*.npz")).write_bytes(b"not a basis")
+        else:
+            with next(folder.glob("*.npz")).open("wb") as f:
+                np.savez(f, names=np.arange(5), status=np.zeros(3))
+        solve_window(name, 5, 10, config, store)
+        pd.testing.assert_frame_equal(warm[0], stored(store, name)[0])
+        pd.testing.assert_frame_equal(warm[1], stored(store, name)[1])
+    assert_tracks_consistent(store, name)
+    # solving anew forgets them all: the files are the new solution's
+    before = set(folder.glob("*.npz"))
+    solve(name, config, store)
+    assert before and not before & set(folder.glob("*.npz"))
+    # where they cannot be written: one warning, the solve and corrections go on, nothing is removed
+    shutil.rmtree(folder)
+    folder.write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger="neotrack"):
+        solve(name, config, store)
+        solve_window(name, 5, 10, config, store)
+    assert sum("could not keep the LP basis" in r.getMessage() for r in caplog.records) == 2  # one each
+    assert folder.read_text() == "not a folder"

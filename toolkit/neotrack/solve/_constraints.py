@@ -32,6 +32,7 @@ def one_parent(
         lower=0.0,
         upper=0.0,
         n_rows=n,
+        about=p.segments.id.to_numpy(),
     )
 
 
@@ -54,6 +55,7 @@ def flow_out(
         lower=0.0,
         upper=0.0,
         n_rows=n,
+        about=p.segments.id.to_numpy(),
     )
 
 
@@ -64,7 +66,8 @@ def edge_needs_source(p: TrackingProblem) -> None:
     half-selected segment could send a whole transition (and half divide): with it the relaxation
     of these programs is almost always integral already, so the solver does not branch.
     """
-    p.add_pairs("edge_needs_source", p.col("edge"), p.col("node", p.src), -1.0, -np.inf, 0.0)
+    about = p.links[["source", "target"]].to_numpy()
+    p.add_pairs("edge_needs_source", p.col("edge"), p.col("node", p.src), -1.0, -np.inf, 0.0, about)
 
 
 def division_needs_segment(p: TrackingProblem) -> None:
@@ -79,17 +82,18 @@ def division_needs_segment(p: TrackingProblem) -> None:
         lower=-np.inf,
         upper=0.0,
         n_rows=n,
+        about=p.segments.id.to_numpy(),
     )
 
 
 def exclusion(p: TrackingProblem) -> None:
     """sum(node_j for j on a root-to-leaf chain of the hierarchy) <= 1: of candidates that contain
     one another (overlap), at most one is selected. One clique constraint per chain with more than
-    one candidate in the window (``chains``)."""
+    one candidate in the window (``chains``), named by the chain's leaf."""
     if p.hierarchy.empty:
         return
-    row, col = chains(p)
-    size = np.bincount(row, minlength=int(row.max()) + 1 if len(row) else 0)
+    row, col, leaf = chains(p)
+    size = np.bincount(row, minlength=len(leaf))  # (chains without a segment here: size 0)
     keep = size[row] > 1
     renumber = np.cumsum(size > 1) - 1
     p.add_rows(
@@ -100,14 +104,16 @@ def exclusion(p: TrackingProblem) -> None:
         lower=-np.inf,
         upper=1.0,
         n_rows=int((size > 1).sum()),
+        about=leaf[size > 1],
     )
 
 
-def chains(p: TrackingProblem) -> tuple[np.ndarray, np.ndarray]:
+def chains(p: TrackingProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The root-to-leaf chains of the hierarchy as (chain, segment position) pairs, the window's
     segments only: candidates on one chain contain one another, so at most one of them is chosen.
     The chains are walked up from all leaves at once, one level of the hierarchy per step; a
-    segment outside the hierarchy is a chain of its own (numbered after the others)."""
+    segment outside the hierarchy is a chain of its own (numbered after the others). Third: each
+    chain's leaf (its id; the leaf may lie outside the window), which names the chain."""
     child = p.hierarchy.child.to_numpy(dtype=np.int64)
     parent = p.hierarchy.parent.to_numpy(dtype=np.int64)
     members = pd.Index(np.unique(np.concatenate([child, parent])))
@@ -127,7 +133,8 @@ def chains(p: TrackingProblem) -> tuple[np.ndarray, np.ndarray]:
         chain, current = chain[current >= 0], current[current >= 0]
     row, col = np.concatenate(rows), np.concatenate(cols)
     alone = np.setdiff1d(np.arange(p.n_segments), col)
-    return np.concatenate([row, len(leaves) + np.arange(len(alone))]), np.concatenate([col, alone])
+    leaf = np.concatenate([members.to_numpy()[leaves], p.segments.id.to_numpy(dtype=np.int64)[alone]])
+    return np.concatenate([row, len(leaves) + np.arange(len(alone))]), np.concatenate([col, alone]), leaf
 
 
 def fixed_segments(p: TrackingProblem, positions: Iterable[int] | np.ndarray, value: int) -> None:

@@ -92,7 +92,7 @@ def edge_needs_target(p: TrackingProblem, n: np.ndarray) -> None:
     into = np.flatnonzero(n[p.dst] > 1)
     if not len(into):
         return
-    chain, position = cons.chains(p)
+    chain, position, _ = cons.chains(p)
     pairs = (  # each transition once per chain its source is on
         pd.DataFrame({"link": into, "source": p.src[into], "target": p.dst[into]})
         .merge(pd.DataFrame({"source": position, "chain": chain}), on="source")

@@ -97,11 +97,12 @@ def read_planned(
 
 
 def solve_job(job: WindowJob) -> ProgramSolution | None:
-    """What one window chose; None when it holds no candidate at all."""
+    """What one window chose, with its LP's optimal basis (``_bases.py``); None when it holds
+    no candidate at all."""
     if job.window.segments.empty:
         log.info("%s: no candidates, nothing to solve", job.where)
         return None
-    solution = solve_program(job.program(), job.config, job.where)
+    solution = solve_program(job.program(), job.config, job.where, keep_basis=True)
     log.debug(
         "%s: %d segments, %d transitions chosen", job.where, len(solution.segments), len(solution.transitions)
     )

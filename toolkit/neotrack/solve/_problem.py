@@ -7,6 +7,7 @@ a window of 5,000 candidates and 15,000 links is about 35,000 columns and 45,000
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections.abc import Iterable
 
 import numpy as np
@@ -42,6 +43,10 @@ class TrackingProblem:
     blocks: list[tuple[str, sp.coo_matrix, np.ndarray, np.ndarray]] = dataclasses.field(default_factory=list)
     counted: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     """Count variables (``add_counts``): kind -> the column of each segment's or link's count."""
+    about: list[np.ndarray | None] = dataclasses.field(default_factory=list)
+    """Per block of rows, what each row is about: ``(n_rows, 2)`` ids (a segment's id and 0, a
+    link's source and target, a chain's leaf and 0), or None. With the block's name they name the
+    row in any program that holds it (``names``)."""
 
     @classmethod
     def create(
@@ -145,15 +150,21 @@ class TrackingProblem:
         lower: np.ndarray | float,
         upper: np.ndarray | float,
         n_rows: int,
+        about: np.ndarray | None = None,
     ) -> None:
         """Add ``n_rows`` constraints ``lower <= sum(coef x_col) <= upper`` given as triplets
-        (row within this block, column, coefficient)."""
+        (row within this block, column, coefficient); ``about``: the ids each row is about, one
+        id or a pair per row (``names``)."""
         rows = np.asarray(rows, dtype=np.int64)
         data = np.broadcast_to(np.asarray(coefs, dtype=float), rows.shape)
         a = sp.coo_matrix((data, (rows, np.asarray(cols, dtype=np.int64))), shape=(n_rows, self.n_cols))
         lo = np.broadcast_to(np.asarray(lower, dtype=float), (n_rows,))
         hi = np.broadcast_to(np.asarray(upper, dtype=float), (n_rows,))
         self.blocks.append((name, a, lo, hi))
+        if about is not None:
+            about = np.asarray(about, dtype=np.int64).reshape(n_rows, -1 if n_rows else np.ndim(about))
+            about = np.column_stack([about, np.zeros((n_rows, 2 - about.shape[1]), np.int64)])
+        self.about.append(about)
 
     def add_pairs(
         self,
@@ -163,9 +174,11 @@ class TrackingProblem:
         coef: float | np.ndarray,
         lower: float | np.ndarray,
         upper: float | np.ndarray,
+        about: np.ndarray | None = None,
     ) -> None:
         """One constraint per pair of columns: ``lower <= x_first[i] + coef * x_second[i] <= upper``
-        (``coef``, ``lower``, ``upper``: one for all pairs, or one per pair)."""
+        (``coef``, ``lower``, ``upper``: one for all pairs, or one per pair; ``about``: as in
+        ``add_rows``)."""
         m, row = len(first), np.arange(len(first))
         self.add_rows(
             name,
@@ -175,12 +188,34 @@ class TrackingProblem:
             lower=lower,
             upper=upper,
             n_rows=m,
+            about=about,
         )
 
     def fix(self, cols: np.ndarray, value: int | np.ndarray) -> None:
         """Hold the given columns at ``value`` (0 or 1; or one value per column)."""
         self.lower[cols] = value
         self.upper[cols] = value
+
+    def names(self) -> np.ndarray:
+        """Each column, then each row, named by what it is about, the same in every program that
+        holds it: ``(n_cols + n_rows, 3)`` int64 rows ``(kind, a, b)``. A segment's column is
+        (its kind, its id, 0), a transition's (edge, source, target), a row (its block's name,
+        ``about``); kinds are numbers made of those names (CRC-32). Count columns of their own and rows
+        of blocks without ``about`` have kind 0: unnamed."""
+        ids = self.segments.id.to_numpy(dtype=np.int64)
+        src, dst = (self.links[c].to_numpy(dtype=np.int64) for c in ("source", "target"))
+        n, zero = self.n_segments, np.zeros(self.n_segments, np.int64)
+        parts = [np.column_stack([np.full(n, _kind(f"column {k}")), ids, zero]) for k in KINDS]
+        parts.append(np.column_stack([np.full(len(src), _kind("column edge")), src, dst]))
+        parts.append(np.zeros((self.n_cols - len(KINDS) * n - len(src), 3), np.int64))  # counts' own
+        for (name, a, _, _), about in zip(self.blocks, self.about, strict=True):
+            m = a.shape[0]
+            parts.append(
+                np.zeros((m, 3), np.int64)
+                if about is None
+                else np.column_stack([np.full(m, _kind(f"row {name}")), about])
+            )
+        return np.concatenate(parts)
 
     def matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """All rows stacked: ``A`` (CSR), row lower and upper bounds."""
@@ -191,3 +226,8 @@ class TrackingProblem:
         lo = np.concatenate([block[2] for block in self.blocks])
         hi = np.concatenate([block[3] for block in self.blocks])
         return a, lo, hi
+
+
+def _kind(name: str) -> int:
+    """The number naming a kind of column or a block of rows (``TrackingProblem.names``)."""
+    return zlib.crc32(name.encode())

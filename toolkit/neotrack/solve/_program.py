@@ -16,6 +16,7 @@ from neotrack.config import TrackingConfig
 from neotrack.solve import _constraints as cons
 from neotrack.solve import _costs as costs
 from neotrack.solve import _counts as counted
+from neotrack.solve._bases import Basis
 from neotrack.solve._problem import TrackingProblem
 from neotrack.solve._solver import optimize, solver_name
 from neotrack.store import ID_STRIDE
@@ -26,13 +27,15 @@ class ProgramSolution:
     """What a window's program chose: ``segments`` (id, t) and ``transitions`` (source, target,
     source_t); the objective, the solver's relative gap (0 when the LP relaxation was integral)
     and the solver's name. With ``max_objects_per_merger`` above 1 both tables have a ``cells``
-    column: the cells a segment holds (above 1: a merger), the cells a transition carries."""
+    column: the cells a segment holds (above 1: a merger), the cells a transition carries.
+    ``basis``: the LP relaxation's optimal basis, where asked for and HiGHS solved it."""
 
     segments: pd.DataFrame
     transitions: pd.DataFrame
     objective: float
     gap: float
     solver: str
+    basis: Basis | None = None
 
 
 def build_program(
@@ -143,14 +146,17 @@ def solve_program(
     *,
     lp_first: bool = True,
     start: tuple[Iterable[int], pd.DataFrame] | None = None,
+    basis: Basis | None = None,
+    keep_basis: bool = False,
 ) -> ProgramSolution:
     """Solve a built program: the LP relaxation first, branch and bound only when it is fractional
     (``lp_first=False``: branch and bound straight away).
 
-    ``start``: a choice near the optimum — selected segment ids and transitions (``source,
-    target``), as a window chose before a pin — from which HiGHS starts its LP; when this process
-    solved the same program (other pins only) from a start before, HiGHS starts from that one's
-    optimal basis instead. The result is the same; it comes sooner.
+    HiGHS starts its LP from ``basis``, the optimal basis of an overlapping program (other
+    frames, other pins: ``_bases.py``) where it names any of this one's columns and rows, else
+    from ``start``: a choice near the optimum — selected segment ids and transitions (``source,
+    target``), as a window chose before a pin. The result is the same; it comes sooner.
+    ``keep_basis``: the solution carries its LP's optimal basis, for the next such start.
 
     Raises ``SolveError`` naming ``where`` when there is no solution (contradicting pins).
     """
@@ -162,7 +168,8 @@ def solve_program(
             segments["cells"] = transitions["cells"] = np.zeros(0, np.int64)
         return ProgramSolution(segments, transitions, 0.0, 0.0, solver_name(cfg))
     x0 = None if start is None or p.counted else p.values(*start)  # a start knows no counts
-    best = optimize(p, cfg, where, lp_first=lp_first, start=x0)
+    statuses = None if basis is None else basis.statuses_for(p)
+    best = optimize(p, cfg, where, lp_first=lp_first, start=x0, basis=statuses, keep_basis=keep_basis)
     node = best.x[p.col("node")] > 0.5
     edge = best.x[p.col("edge")] > 0.5
     chosen = p.segments.loc[node, ["id", "t"]].reset_index(drop=True)
@@ -171,4 +178,5 @@ def solve_program(
     if "cells" in p.counted:
         chosen["cells"] = best.x[p.col("cells")][node].astype(np.int64)
         edges["cells"] = best.x[p.col("flow")][edge].astype(np.int64)
-    return ProgramSolution(chosen, edges, best.objective, best.gap, best.solver)
+    kept = None if best.basis is None else Basis.of(p, *best.basis)
+    return ProgramSolution(chosen, edges, best.objective, best.gap, best.solver, kept)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from neotrack.config import Config
 from neotrack.errors import InputError
+from neotrack.solve._bases import basis_folder
 from neotrack.solve._counts import require_one_cell
 from neotrack.solve._job import read_job
 from neotrack.solve._program import solve_program
@@ -109,11 +110,14 @@ def _solve_range(
 ) -> WindowResult:
     t_min, t_max = frames
     lo, hi = max(start - 1, t_min), min(stop, t_max)  # the anchors' frames, when they exist
-    with ThreadPoolExecutor(2) as pool:  # the three reads side by side
+    bases = basis_folder(store, info)
+    with ThreadPoolExecutor(3) as pool:  # the reads side by side
         stored = pool.submit(store.read_solution, dataset, lo, hi + 1)
         top = pool.submit(store.max_track_id, dataset)
+        near = pool.submit(bases.load, lo, hi) if bases is not None else None
         job = read_job(store, dataset, config.tracking, info, lo, hi + 1, free_first=lo == t_min)
         (old, old_next), next_id = stored.result(), top.result() + 1
+        basis = near.result() if near is not None else None
     fixed = old[old.t == lo] if lo < start else None  # the left anchor keeps its ids too
     right = set(old.id[old.t == hi]) if hi >= stop else None
     job = dataclasses.replace(
@@ -122,8 +126,10 @@ def _solve_range(
         last_fixed=None if right is None else frozenset(right),
     )
     where = f"dataset {dataset!r}, frames {start}-{stop - 1} (anchored)"
-    # the stored choice is the LP's starting point: after a pin it is near the new optimum
-    solution = solve_program(job.program(), config.tracking, where, start=(old.id, old_next))
+    # the LP starts from the bases kept of these frames, else from the stored choice
+    solution = solve_program(
+        job.program(), config.tracking, where, start=(old.id, old_next), basis=basis, keep_basis=True
+    )
     chosen = solution.segments
     inside = chosen[(chosen.t >= start) & (chosen.t < stop)]
     edges = solution.transitions[solution.transitions.source_t < stop]  # into frame stop, not beyond
@@ -140,6 +146,8 @@ def _solve_range(
         **_changes(old, old_next, inside, edges, start, stop),
         tracks=pd.concat([changed, retracked], ignore_index=True),
     )
+    if bases is not None and solution.basis is not None:  # the next correction here starts from it
+        bases.save(solution.basis.within(start, stop - 1))  # (the anchors' frames hold a few)
     return WindowResult(
         dataset,
         start,

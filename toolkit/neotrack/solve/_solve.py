@@ -16,6 +16,7 @@ from neotrack.candidates import CandidateMasks
 from neotrack.candidates._masks import write_parts
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
+from neotrack.solve._bases import BasisFolder, basis_folder
 from neotrack.solve._job import WindowJob, read_job, read_planned, solve_job
 from neotrack.solve._mergers import Resolution, resolve_mergers
 from neotrack.solve._program import ProgramSolution
@@ -73,14 +74,16 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             log.info("dataset %r has no measured cell area: size weighting is not capped", dataset)
         started = time.perf_counter()
         store.begin_stage(dataset, Stage.SOLVE, config=config.model_dump_json(include={"tracking"}))
+        bases = basis_folder(store, info)
+        if bases is not None:
+            bases.clear()  # the old solution's go with it
+        commit = functools.partial(_commit, store, dataset, bases)
         if config.data.n_workers > 1 and len(plans) >= 3:
             read = functools.partial(read_job, store, dataset, cfg, info)
-            totals = _two_passes(
-                store, dataset, plans, read, cfg.overlap_size, config.data.n_workers, progress
-            )
+            totals = _two_passes(plans, read, commit, cfg.overlap_size, config.data.n_workers, progress)
         else:
             read = functools.partial(read_planned, store, dataset, cfg, info)
-            totals = _one_pass(store, dataset, plans, read, progress)
+            totals = _one_pass(plans, read, commit, progress)
         objective, worst_gap, solver = totals.objective, totals.gap, totals.solver
         selected, transitions = store.read_solution(dataset)
         n_mergers = 0
@@ -203,20 +206,27 @@ class _Totals:
 
 
 def _commit(
-    store: Store, dataset: str, solution: ProgramSolution, frames: tuple[int, int], sources: tuple[int, int]
+    store: Store,
+    dataset: str,
+    bases: BasisFolder | None,
+    solution: ProgramSolution,
+    frames: tuple[int, int],
+    sources: tuple[int, int],
 ) -> None:
-    """Write the selection of frames [frames) and the transitions leaving frames [sources)."""
+    """Write the selection of frames [frames) and the transitions leaving frames [sources); keep
+    the LP basis of frames [frames) in ``bases``."""
     chosen, edges = solution.segments, solution.transitions
     kept = chosen[(chosen.t >= frames[0]) & (chosen.t < frames[1])]
     store.write_selection(dataset, kept.id.tolist(), kept.cells.tolist() if "cells" in kept else None)
     store.write_transitions(dataset, edges[(edges.source_t >= sources[0]) & (edges.source_t < sources[1])])
+    if bases is not None and solution.basis is not None:
+        bases.save(solution.basis.within(frames[0], frames[1] - 1))
 
 
 def _one_pass(
-    store: Store,
-    dataset: str,
     plans: tuple[WindowPlan, ...],
     read: Callable[..., WindowJob],
+    commit: Callable[..., None],
     progress: bool,
 ) -> _Totals:
     """Windows one after the other, each anchored on what the one before committed."""
@@ -228,17 +238,15 @@ def _one_pass(
             anchor = {}
             continue
         totals.add(window)
-        commit = (plan.commit_start, plan.commit_stop)
-        _commit(store, dataset, window, commit, (plan.start, plan.commit_stop - 1))
+        commit(window, (plan.commit_start, plan.commit_stop), (plan.start, plan.commit_stop - 1))
         anchor = _held(window, plan.commit_stop - 1)
     return totals
 
 
 def _two_passes(
-    store: Store,
-    dataset: str,
     plans: tuple[WindowPlan, ...],
     read: Callable[..., WindowJob],
+    commit: Callable[..., None],
     overlap_size: int,
     n_workers: int,
     progress: bool,
@@ -250,7 +258,7 @@ def _two_passes(
     # a first-pass window's first frame is the movie's, or one it only looks back at: tracks there
     # began before, so appearing is free, as in an anchored window's first frame
     jobs = (read(b.start, b.stop, None, None, True) for b in first)
-    chosen = _pass(store, dataset, first, jobs, n_workers, "solving first windows", progress, totals)
+    chosen = _pass(first, jobs, commit, n_workers, "solving first windows", progress, totals)
     held = {  # what the first pass committed in the frames the second is anchored on
         t: _held(window, t)
         for block, window in zip(first, chosen, strict=True)
@@ -265,7 +273,7 @@ def _two_passes(
         )
 
     jobs = (between(b) for b in second)
-    _pass(store, dataset, second, jobs, n_workers, "solving windows between", progress, totals)
+    _pass(second, jobs, commit, n_workers, "solving windows between", progress, totals)
     return totals
 
 
@@ -277,10 +285,9 @@ def _held(window: ProgramSolution, t: int) -> dict[int, int]:
 
 
 def _pass(
-    store: Store,
-    dataset: str,
     blocks: list[BlockPlan],
     jobs: Iterator[WindowJob],
+    commit: Callable[..., None],
     n_workers: int,
     desc: str,
     progress: bool,
@@ -289,14 +296,15 @@ def _pass(
     """Solve one pass's windows in worker processes and commit each: its own frames, and the
     transitions leaving them (but for its last frame when it is unanchored there: those are the
     next window's, which is anchored on it)."""
-    chosen = []
+    chosen: list[ProgramSolution | None] = []
     for block, window in zip(
         blocks, map_tasks(solve_job, jobs, n_workers, desc, len(blocks), progress), strict=True
     ):
-        chosen.append(window)
         if window is None:
+            chosen.append(window)
             continue
         totals.add(window)
         sources = (block.start, block.stop) if block.left else (block.commit_start, block.commit_stop - 1)
-        _commit(store, dataset, window, (block.commit_start, block.commit_stop), sources)
+        commit(window, (block.commit_start, block.commit_stop), sources)
+        chosen.append(dataclasses.replace(window, basis=None))  # (kept for its anchors; the basis is saved)
     return chosen

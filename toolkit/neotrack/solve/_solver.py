@@ -10,14 +10,11 @@ import contextlib
 import dataclasses
 import functools
 import glob
-import hashlib
 import importlib.util
 import logging
 import os
 import sys
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NoReturn
 
@@ -43,12 +40,14 @@ places; when the fractions are everywhere, branch and bound is the faster way)."
 @dataclasses.dataclass(frozen=True)
 class Optimum:
     """A solved program: each column's value, the objective, the relative gap to the best bound
-    (0 when the LP relaxation was integral), the solver's name."""
+    (0 when the LP relaxation was integral), the solver's name; with ``keep_basis``, the
+    statuses of the columns and rows in the LP relaxation's optimal basis (HiGHS only)."""
 
     x: np.ndarray
     objective: float
     gap: float
     solver: str
+    basis: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def optimize(
@@ -59,19 +58,22 @@ def optimize(
     lp_first: bool = True,
     relax: bool = False,
     start: np.ndarray | None = None,
+    basis: tuple[np.ndarray, np.ndarray] | None = None,
+    keep_basis: bool = False,
 ) -> Optimum:
     """Solve; raises SolveError naming ``where`` without a solution.
 
     With ``lp_first`` the LP relaxation is solved first: when it is integral it is the optimum
     (its bound is its value), and no branch and bound is needed; otherwise the integer program is
     solved, in what is left of ``time_limit``. ``relax``: the LP relaxation only (benches).
-    ``start``: column values of a solution near the optimum (HiGHS starts its LP from a basis
-    made of them, or from the optimal basis of the same program solved before with other pins,
-    ``_Bases``; CBC and Gurobi ignore it).
+    Where HiGHS solves the LP, it starts from ``basis`` (statuses of the columns and rows, as
+    ``keep_basis`` returns them, of this or an overlapping program: ``_bases.py``), else from a
+    basis made of ``start`` (column values of a solution near the optimum); CBC and Gurobi
+    ignore both. Only the time depends on them.
     """
     name = solver_name(cfg)
     if name == "HiGHS":
-        return _highs(p, cfg, where, lp_first, relax, start)
+        return _highs(p, cfg, where, lp_first, relax, start, basis, keep_basis)
     return _python_mip(p, cfg, where, name, lp_first, relax)
 
 
@@ -133,7 +135,14 @@ def _highspy_missing() -> str | None:
 
 
 def _highs(
-    p: TrackingProblem, cfg: TrackingConfig, where: str, lp_first: bool, relax: bool, start: np.ndarray | None
+    p: TrackingProblem,
+    cfg: TrackingConfig,
+    where: str,
+    lp_first: bool,
+    relax: bool,
+    start: np.ndarray | None,
+    basis: tuple[np.ndarray, np.ndarray] | None,
+    keep_basis: bool,
 ) -> Optimum:
     import highspy
 
@@ -165,17 +174,17 @@ def _highs(
     )
     status = highspy.HighsModelStatus
     started = time.perf_counter()
-    key = None
+    kept = None
     if lp_first or relax:  # HiGHS's presolve costs these LPs more than it saves (about a third)
         h.setOptionValue("presolve", "off")
-        if start is not None and hasattr(highspy.HighsBasis(), "alien"):  # older highspy: a cold start
-            key = _structure(a)
-            known = _BASES.get(key)
-            if known is None or h.setBasis(known) != highspy.HighsStatus.kOk:
+        if hasattr(highspy.HighsBasis(), "alien"):  # older highspy: a cold start
+            if basis is not None:
+                h.setBasis(_alien(*basis))
+            elif start is not None:
                 h.setBasis(_basis_near(a, row_lo, row_hi, np.clip(start, p.lower, p.upper)))
     h.run()
-    if key is not None and h.getModelStatus() == status.kOptimal:
-        _BASES.put(key, h.getBasis())
+    if keep_basis and (lp_first or relax) and h.getModelStatus() == status.kOptimal:
+        kept = _optimal_statuses(h, p, row_hi)
     h.setOptionValue("presolve", "choose")
     if lp_first or relax:
         lp_status = h.getModelStatus()
@@ -189,10 +198,10 @@ def _highs(
             x = np.asarray(h.getSolution().col_value)
             bound = h.getInfo().objective_function_value
             if relax:
-                return Optimum(x, bound, 0.0, "HiGHS")
+                return Optimum(x, bound, 0.0, "HiGHS", kept)
             if _integral(x):
                 log.debug("%s: the LP relaxation is integral", where)
-                return Optimum(np.round(x), bound, 0.0, "HiGHS")
+                return Optimum(np.round(x), bound, 0.0, "HiGHS", kept)
             near = _around_fractions(a, x)
             log.debug(
                 "%s: the LP relaxation is fractional: %d variables around the fractions", where, near.sum()
@@ -201,7 +210,7 @@ def _highs(
                 _time_left(h, cfg, started)
                 rounded = _round_around(h, p, x, near, bound, cfg.solution_gap)
                 if rounded is not None and rounded.gap <= cfg.solution_gap:
-                    return rounded
+                    return dataclasses.replace(rounded, basis=kept)
                 h.changeColsBounds(p.n_cols, np.arange(p.n_cols, dtype=np.int32), p.lower, p.upper)
         log.debug("%s: branch and bound over the whole program", where)
         if rounded is not None:
@@ -217,7 +226,7 @@ def _highs(
     if h.getModelStatus() != status.kOptimal:
         log.warning("%s: stopped at the time limit with gap %.3g (tracking.time_limit)", where, gap)
     return Optimum(
-        np.round(np.asarray(h.getSolution().col_value)), info.objective_function_value, gap, "HiGHS"
+        np.round(np.asarray(h.getSolution().col_value)), info.objective_function_value, gap, "HiGHS", kept
     )
 
 
@@ -226,45 +235,40 @@ def _time_left(h: highspy.Highs, cfg: TrackingConfig, started: float) -> None:
     h.setOptionValue("time_limit", max(float(cfg.time_limit) - (time.perf_counter() - started), 1.0))
 
 
-class _Bases:
-    """The optimal LP bases of the last few programs solved from a ``start``, by the structure of
-    their matrix: a program solved again with other pins or costs but the same candidates, links
-    and anchors (an interactive correction of the same frames, then the next) starts from the
-    basis that was optimal before. Only bounds differ, so it is still a basis and, but for the
-    few columns a pin freed or fixed, an optimal one, and the simplex needs a few iterations where
-    a start from the stored choice needs thousands (``bench/bench_solve.py window`` prints the first
-    correction of a range apart from the later ones). Only the time depends on it, never the
-    optimum. Thread-safe; a handful kept, least recently used dropped."""
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self._bases: OrderedDict[bytes, highspy.HighsBasis] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: bytes) -> highspy.HighsBasis | None:
-        with self._lock:
-            if key in self._bases:
-                self._bases.move_to_end(key)
-            return self._bases.get(key)
-
-    def put(self, key: bytes, basis: highspy.HighsBasis) -> None:
-        with self._lock:
-            self._bases[key] = basis
-            self._bases.move_to_end(key)
-            while len(self._bases) > self.size:
-                self._bases.popitem(last=False)
+def _optimal_statuses(
+    h: highspy.Highs, p: TrackingProblem, row_hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The statuses of an optimal LP's columns and rows (0 at the lower bound, 1 basic, 2 at the
+    upper), read off its primal and dual values: a column strictly between its bounds, or with a
+    zero reduced cost, is basic, else at the bound its value sits on; a row's slack is basic
+    unless its dual is nonzero. In these degenerate LPs that is not always HiGHS's own basis, but
+    a start from it takes as few iterations, and reading HiGHS's basis into Python costs 25 ms a
+    window (a list of objects per status) where this costs 2."""
+    solution, tol = h.getSolution(), 1e-9
+    x, reduced = np.asarray(solution.col_value), np.asarray(solution.col_dual)
+    activity, dual = np.asarray(solution.row_value), np.asarray(solution.row_dual)
+    at_upper = x >= p.upper - tol
+    inside = (x > p.lower + tol) & ~at_upper
+    cols = np.where(inside | (np.abs(reduced) <= tol), 1, np.where(at_upper & (p.upper > p.lower), 2, 0))
+    rows = np.where(np.abs(dual) <= tol, 1, np.where(np.abs(activity - row_hi) <= tol, 2, 0))
+    return cols.astype(np.int8), rows.astype(np.int8)
 
 
-_BASES = _Bases()
+def _alien(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis:
+    """A starting basis of the given statuses, which HiGHS repairs where they do not make one
+    (too few basic, or dependent: an *alien* basis)."""
+    import highspy
 
-
-def _structure(a: sp.csr_matrix) -> bytes:
-    """A digest of the constraint matrix (shape and every entry): equal for equal programs up to
-    their bounds and costs."""
-    digest = hashlib.blake2b(np.asarray(a.shape, dtype=np.int64).tobytes(), digest_size=16)
-    for part in (a.indptr, a.indices, a.data):
-        digest.update(np.ascontiguousarray(part).tobytes())
-    return digest.digest()
+    kinds = np.array(
+        [highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper],
+        dtype=object,
+    )
+    basis = highspy.HighsBasis()
+    basis.col_status = kinds[np.where(col_status > 2, 0, col_status)].tolist()  # others: at a bound
+    basis.row_status = kinds[np.where(row_status > 2, 0, row_status)].tolist()
+    basis.alien = True
+    basis.valid = False
+    return basis
 
 
 def _basis_near(
@@ -274,20 +278,9 @@ def _basis_near(
     slacks of the rows it leaves loose are basic, the rest sit at their bounds. It is rarely a
     whole basis (too few basic, or dependent), so it goes as an *alien* basis that HiGHS completes
     with slacks; from it the dual simplex needs about half the iterations of a cold start."""
-    import highspy
-
-    status = np.array(
-        [highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper],
-        dtype=object,
-    )
     ax = a @ x
     at_lo, at_hi = np.isclose(ax, row_lo, atol=1e-9), np.isclose(ax, row_hi, atol=1e-9)
-    basis = highspy.HighsBasis()
-    basis.col_status = status[np.where(x > 0.5, 1, 0)].tolist()
-    basis.row_status = status[np.where(at_lo, 0, np.where(at_hi, 2, 1))].tolist()
-    basis.alien = True
-    basis.valid = False
-    return basis
+    return _alien(np.where(x > 0.5, 1, 0), np.where(at_lo, 0, np.where(at_hi, 2, 1)))
 
 
 def _around_fractions(a: sp.csr_matrix, x: np.ndarray) -> np.ndarray:
