@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphs import Link, Seg, assert_valid, store_graph
+from graphs import Link, Seg, assert_tracks_consistent, assert_valid, store_graph, stored
 from neotrack.candidates import segment
 from neotrack.config import Config, TrackingConfig
 from neotrack.datasets import simulate
 from neotrack.errors import InputError
 from neotrack.linking import link
-from neotrack.solve import assign_tracks, solve, solve_window
+from neotrack.solve import solve, solve_window
 from neotrack.solve._bases import FOLDER, BasisFolder
 from neotrack.store import Store
 
@@ -46,23 +46,6 @@ def random_movie(rng: np.random.Generator, n_frames: int = 12, n_cells: int = 10
                         ((t, a[1]), (t + 1, b[1]), float(np.clip(1 - d / 12 + rng.normal(0, 0.1), 0, 1)))
                     )
     return segments, links, hierarchy
-
-
-def stored(store: Store, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    selected, nxt = store.read_solution(name)
-    return selected[["id", "t", "track_id", "parent_track_id", "lineage_id"]], nxt
-
-
-def assert_tracks_consistent(store: Store, name: str) -> None:
-    """The stored track ids describe the same tracks, parents and lineages as ids assigned afresh."""
-    selected, nxt = stored(store, name)
-    fresh = assign_tracks(selected[["id", "t"]], nxt).set_index("id").loc[selected.id]
-    old = selected.set_index("id")
-    pairs = pd.DataFrame({"old": old.track_id, "new": fresh.track_id}).drop_duplicates()
-    assert pairs.old.is_unique and pairs.new.is_unique, "track ids do not match tracks one to one"
-    rename = dict(zip(pairs.old, pairs.new, strict=True)) | {0: 0}
-    assert (old.parent_track_id.map(rename) == fresh.parent_track_id).all(), "parent track ids"
-    assert (old.lineage_id.map(rename) == fresh.lineage_id).all(), "lineage ids"
 
 
 @pytest.fixture

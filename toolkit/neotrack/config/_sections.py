@@ -318,6 +318,17 @@ class TrackingConfig(_Section):
     three frames costs 0.06, less than what one cell per segment makes of it (a track ending in the
     blob and a false division after it: ``disappear_weight`` + ``division_weight`` = 0.11), and a
     cell does not appear inside a large nucleus without tracks to gain (``appear_weight``)."""
+    max_gap: int = Field(default=1, ge=1)
+    """Most frames a transition spans: 1, consecutive frames only; 2 also joins a track that ends at
+    frame t to one that starts at t + 2 near where it ended (a cell missed in one frame), 3 over
+    two missed frames, and so on (ilastik's skip links, ultrack's ``close_tracks_gaps``). Joined
+    after the program has chosen the tracks, as the best matching of ends to starts
+    (``solve/_gaps.py``); the join starts a track of its own, whose parent is the one that ended."""
+    gap_weight: float = -0.05
+    """Reward (negative: cost) of a join over missing frames, per frame missed: a join pays back the
+    appearance and disappearance it saves (0.2 inside the field), less a share growing with the
+    distance (all of it at ``max_distance`` per frame spanned), less this per missed frame; so a
+    cell missed in one frame is joined up to 1.5 ``linking.max_distance`` from where it was."""
     link_function: Literal["power", "identity"] = "power"
     """Transition weight transform: ``sign(w) |w|**power + bias``, or ``w + bias``."""
     power: float = Field(default=2.0, gt=0)

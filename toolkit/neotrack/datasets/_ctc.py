@@ -39,10 +39,12 @@ def write_track_file(tracks: pd.DataFrame, path: str | Path) -> None:
 
 
 def lineage_links(tracks: pd.DataFrame) -> pd.DataFrame:
-    """Transitions t -> t+1 of a CTC lineage as ``source, target`` segment ids.
+    """Transitions of a CTC lineage as ``source, target`` segment ids.
 
-    A track continues from each of its frames to the next; a division links the parent's last
-    frame to each child's first frame. Ids are ``segment_id(t, label)``.
+    A track continues from each of its frames to the next; a child track is linked from its
+    parent's last frame to its own first frame: each child of a division, and a track whose parent
+    ended frames before it began (CTC's parent link across missing frames: a gap closed). Ids are
+    ``segment_id(t, label)``.
     """
     from neotrack.store import segment_id
 
@@ -59,8 +61,8 @@ def lineage_links(tracks: pd.DataFrame) -> pd.DataFrame:
     ends = dict(zip(tracks["L"], tracks["E"], strict=True))
     children = tracks[(tracks["P"] > 0) & tracks["P"].isin(list(ends))]
     for label, begin, parent in children[["L", "B", "P"]].to_numpy(dtype=np.int64):
-        if ends[parent] == begin - 1:  # CTC also allows gaps; those are not t -> t+1 links
-            src_t.append(np.array([begin - 1]))
+        if ends[parent] < begin:  # (a parent that ends later contradicts the file: no link)
+            src_t.append(np.array([ends[parent]]))
             dst_t.append(np.array([begin]))
             src_l.append(np.array([parent]))
             dst_l.append(np.array([label]))

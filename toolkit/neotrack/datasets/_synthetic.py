@@ -39,6 +39,8 @@ class SyntheticScene:
         voxel_size: Physical size of a voxel per spatial axis.
         mergers: The true mergers, one row per cell in one: ``t, merger, L`` (frame, the merger's
             number, the label of a cell it holds); empty unless ``simulate(mergers=...)``.
+        missed: The cells not rendered in a frame (``t, L``: the frame, the label of the cell's
+            track when it went unseen); empty unless ``simulate(missed=...)``.
     """
 
     images: np.ndarray
@@ -48,6 +50,9 @@ class SyntheticScene:
     mergers: pd.DataFrame = dataclasses.field(
         default_factory=lambda: pd.DataFrame({k: np.zeros(0, np.int64) for k in MERGER_COLUMNS})
     )
+    missed: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame({k: np.zeros(0, np.int64) for k in ("t", "L")})
+    )
 
     @property
     def n_frames(self) -> int:
@@ -55,7 +60,9 @@ class SyntheticScene:
 
     @property
     def n_divisions(self) -> int:
-        return int((self.tracks["P"] > 0).sum() // 2)
+        """Tracks with two daughters (a track with one child continues over frames it was unseen)."""
+        parents = self.tracks["P"][self.tracks["P"] > 0]
+        return int((parents.value_counts() >= 2).sum())
 
 
 @dataclasses.dataclass
@@ -87,6 +94,7 @@ def simulate(
     mergers: float = 0.0,
     merge_frames: int = 3,
     markers: bool = False,
+    missed: float = 0.0,
 ) -> SyntheticScene:
     """Simulate nuclei in 2D+t (``shape=(Y, X)``) or 3D+t (``shape=(Z, Y, X)``).
 
@@ -112,6 +120,12 @@ def simulate(
         markers: Ground truth as small disjoint discs on the nuclei' centres (``MARKER``) rather
             than whole nuclei: every cell of a merger keeps a marker of its own, so TRA can tell
             whether a tracker kept both (CTC allows markers as TRA ground truth).
+        missed: Probability per cell and frame, but the first and the last, that the cell is not
+            rendered (a nucleus out of focus, or bleached for a moment): a gap that tracking should
+            bridge (``tracking.max_gap``). The ground truth has it as CTC does: the cell is absent
+            in those frames, and seen again it continues as a new track whose parent is the one
+            before the gap. Recorded in ``SyntheticScene.missed``. Drawn at random apart from the
+            rest: the scene is the one ``missed=0`` gives, less the cells missed.
     """
     shape = tuple(int(s) for s in shape)
     ndim = len(shape)
@@ -119,6 +133,8 @@ def simulate(
         raise InputError(f"shape must be (Y, X) or (Z, Y, X) with sides >= 8, got {shape}")
     if n_frames < 1 or n_cells < 0:
         raise InputError(f"need n_frames >= 1 and n_cells >= 0, got {n_frames}, {n_cells}")
+    if not 0 <= missed < 1:
+        raise InputError(f"missed is a probability below 1, got {missed}")
     if mergers < 0 or merge_frames < 1:
         raise InputError(f"need mergers >= 0 and merge_frames >= 1, got {mergers}, {merge_frames}")
     spacing = (
@@ -129,6 +145,7 @@ def simulate(
     # Radii per axis in pixels: a round nucleus in physical space.
     axis_scale = np.array([spacing[-1] / s for s in spacing])
     rng = np.random.default_rng(seed)
+    unseen_rng = np.random.default_rng([seed, 1])  # (apart: the scene stays the one of missed=0)
     drift_v = np.zeros(ndim) if drift is None else np.asarray(drift, dtype=float)
 
     cells = _Cells(
@@ -143,6 +160,7 @@ def simulate(
         np.empty((0, ndim)),
     )
     merged_rows: list[tuple[int, int, int]] = []
+    missed_rows: list[tuple[int, int]] = []
     n_mergers = 0
     tracks: dict[int, list[int]] = {}  # label -> [B, E, P]
     next_label = 1
@@ -162,6 +180,11 @@ def simulate(
             if lab in present:
                 tracks[lab][1] = t
         merged_rows += [(t, int(m), int(lab)) for m, lab in zip(cells.merger, cells.label, strict=True) if m]
+        if missed > 0 and 0 < t < n_frames - 1:
+            unseen = cells.label[unseen_rng.random(len(cells.label)) < missed]
+            unseen = unseen[np.isin(unseen, present)]
+            missed_rows += [(t, int(lab)) for lab in unseen]
+            nuclei = np.where(np.isin(nuclei, unseen), 0, nuclei)
         images[t] = _render(nuclei, cells, noise, rng)
         if t == n_frames - 1:
             break
@@ -183,6 +206,8 @@ def simulate(
             axis_scale,
         )
 
+    if missed_rows:
+        missed_rows = _unseen_in_truth(labels, tracks, missed_rows, merged_rows)
     table = pd.DataFrame(
         [(lab, b, e, p) for lab, (b, e, p) in sorted(tracks.items()) if e >= b],
         columns=["L", "B", "E", "P"],
@@ -192,10 +217,11 @@ def simulate(
         n_frames,
         shape,
         len(table),
-        int((table["P"] > 0).sum() // 2),
+        int((table["P"][table["P"] > 0].value_counts() >= 2).sum()),
     )
     merged = pd.DataFrame(merged_rows, columns=list(MERGER_COLUMNS), dtype=np.int64)
-    return SyntheticScene(images, labels, table, spacing, merged)
+    unseen = pd.DataFrame(missed_rows, columns=["t", "L"], dtype=np.int64)
+    return SyntheticScene(images, labels, table, spacing, merged, unseen)
 
 
 def _random_inside(rng: np.random.Generator, shape: tuple[int, ...], radius: float) -> np.ndarray:
@@ -384,6 +410,54 @@ def _paint(
         region = frame[tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))]
         region[inside & (region == 0)] = lab
     return frame
+
+
+def _unseen_in_truth(
+    labels: np.ndarray,
+    tracks: dict[int, list[int]],
+    missed: list[tuple[int, int]],
+    merged: list[tuple[int, int, int]],
+) -> list[tuple[int, int]]:
+    """The ground truth of cells unseen in some frames, as CTC has it (in place): absent there; a
+    cell seen before and after a run of unseen frames continues after it as a new track (the next
+    free label) whose parent is its track before, and its later daughters and merger rows follow
+    the new label. A cell unseen all its life leaves its daughters without a parent. Returns the
+    ``missed`` rows with the label each cell had when it went unseen."""
+    next_label = max(tracks) + 1
+    by_cell: dict[int, list[int]] = {}
+    for t, label in sorted(missed):
+        by_cell.setdefault(label, []).append(t)
+    unseen = []
+    for label, frames in by_cell.items():
+        current = label
+        for run in np.split(np.asarray(frames), np.flatnonzero(np.diff(frames) > 1) + 1):
+            first, last = int(run[0]), int(run[-1])
+            unseen += [(int(t), current) for t in run]
+            for t in run:
+                labels[t][labels[t] == current] = 0
+            begin, end, _ = tracks[current]
+            if begin < first and last < end:  # seen on both sides: the rest is a new track
+                for t in range(last + 1, end + 1):
+                    labels[t][labels[t] == current] = next_label
+                for row in tracks.values():
+                    if row[2] == current:  # (daughters come after the end: they follow the new track)
+                        row[2] = next_label
+                merged[:] = [
+                    (t, m, next_label if lab == current and t > last else lab) for t, m, lab in merged
+                ]
+                tracks[current][1] = first - 1
+                tracks[next_label] = [last + 1, end, current]
+                current, next_label = next_label, next_label + 1
+            elif first <= begin:
+                tracks[current][0] = last + 1
+            else:
+                tracks[current][1] = first - 1
+    for label, (begin, end, _) in list(tracks.items()):
+        if begin > end:  # unseen all its life
+            for row in tracks.values():
+                if row[2] == label:
+                    row[2] = 0
+    return sorted(unseen)
 
 
 def _render(labels: np.ndarray, cells: _Cells, noise: float, rng: np.random.Generator) -> np.ndarray:

@@ -39,14 +39,12 @@ def frame_events(
     t: int,
     selected: pd.DataFrame,
     transitions: pd.DataFrame,
-    n_children: pd.Series,
     last: int,
     mergers: pd.DataFrame | None = None,
 ) -> dict[str, np.ndarray]:
-    """The events stored in file t: transitions t-1 -> t, tracks starting at t, ending at t-1;
-    and, in every file (t = 0 too, as ilastik), the mergers of frame t (``mergers``: ``id, cells``).
-
-    ``n_children``: successors per source segment (computed once for all frames)."""
+    """The events stored in file t: transitions t-1 -> t, transitions into t over missing frames
+    (``MultiFrameMoves``: from its frame t_from), tracks starting at t, ending at t-1; and, in
+    every file (t = 0 too, as ilastik), the mergers of frame t (``mergers``: ``id, cells``)."""
     merged = {}
     if mergers is not None and len(here_merged := mergers[mergers.id // ID_STRIDE == t]):
         rows = np.stack([here_merged.id % ID_STRIDE, here_merged.cells], axis=1)
@@ -54,8 +52,13 @@ def frame_events(
     if t == 0:
         return merged
     into = transitions[transitions.target // ID_STRIDE == t]
-    moves = into[into.source.map(n_children) == 1]
-    splits = into[into.source.map(n_children) == 2].sort_values("target").groupby("source").target.apply(list)
+    over = into[into.source // ID_STRIDE < t - 1]  # a gap closed (a move: ``solve/_gaps.py``)
+    into = into[into.source // ID_STRIDE == t - 1]
+    # children here: a mother whose other daughter is seen only later (a CTC truth's parent link
+    # across missing frames) moves into this one, and that one comes as a MultiFrameMoves row
+    siblings = into.source.map(into.groupby("source").size())
+    moves = into[siblings == 1]
+    splits = into[siblings == 2].sort_values("target").groupby("source").target.apply(list)
     here = selected.id[selected.t == t]
     before = selected.id[selected.t == t - 1]
     events = {
@@ -63,6 +66,9 @@ def frame_events(
         "Splits": np.array([[s % ID_STRIDE, *(c % ID_STRIDE for c in kids)] for s, kids in splits.items()]),
         "Appearances": (here[~here.isin(transitions.target)] % ID_STRIDE).to_numpy()[:, None],
         "Disappearances": (before[~before.isin(transitions.source)] % ID_STRIDE).to_numpy()[:, None],
+        "MultiFrameMoves": np.stack(
+            [over.source % ID_STRIDE, over.target % ID_STRIDE, over.source // ID_STRIDE], axis=1
+        ),
     }
     if t - 1 == last:  # nothing disappears in the last frame (there is no next one)
         events["Disappearances"] = np.empty((0, 1))
@@ -88,11 +94,10 @@ def to_h5_events(
         parts = st.read_parts(dataset)
         masks = CandidateMasks(st, dataset)
         output_folder(out, H5_FILES, overwrite, inputs)  # every check passed: replace the old result
-        n_children = transitions.groupby("source").size()
         for t, labels in painted_frames(
             masks, selected, shape[0], shape[1:], desc="h5 events", progress=progress
         ):
-            events = frame_events(t, selected, transitions, n_children, shape[0] - 1, mergers)
+            events = frame_events(t, selected, transitions, shape[0] - 1, mergers)
             resolved = parts[parts.id // ID_STRIDE == t].groupby("merger").id.apply(list)
             _write_frame(out / f"{t:05d}.h5", labels, events, resolved)
         check_unchanged(st, info)
@@ -137,7 +142,7 @@ def _write_frame(
 
 def read_h5_events(folder: str | Path) -> tuple[list[np.ndarray], pd.DataFrame, pd.DataFrame]:
     """Label images ((Y, X) or (Z, Y, X)), transitions (``source, target`` ids) and mergers of an
-    event folder, ours or ilastik's: Moves and Splits of one frame are transitions; ``Mergers``
+    event folder, ours or ilastik's: Moves, Splits and MultiFrameMoves are transitions; ``Mergers``
     rows give ``id, cells`` and, where the file resolved them (``ResolvedMergers``), ``parts``:
     the ids of the cells each was split into (empty where the label image holds the merger whole).
     """
@@ -159,6 +164,15 @@ def read_h5_events(folder: str | Path) -> tuple[list[np.ndarray], pd.DataFrame, 
                                     [(t - 1) * ID_STRIDE + data[:, 0], t * ID_STRIDE + data[:, child]], axis=1
                                 )
                             )
+                if "MultiFrameMoves" in tracking:  # from the file of t_from, over missing frames
+                    data = np.asarray(tracking["MultiFrameMoves"], dtype=np.int64).reshape(-1, 3)
+                    if ((data[:, 2] < 0) | (data[:, 2] >= t)).any():
+                        raise ValueError(
+                            f"MultiFrameMoves from frames {sorted(set(data[:, 2]))}, expected < {t}"
+                        )
+                    rows.append(
+                        np.stack([data[:, 2] * ID_STRIDE + data[:, 0], t * ID_STRIDE + data[:, 1]], axis=1)
+                    )
                 resolved = tracking.get("ResolvedMergers", {})
                 if "Mergers" in tracking:
                     for label, cells in np.asarray(tracking["Mergers"], dtype=np.int64).reshape(-1, 2):

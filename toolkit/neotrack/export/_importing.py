@@ -15,6 +15,7 @@ from neotrack.config import Config
 from neotrack.datasets import lineage_links
 from neotrack.errors import InputError
 from neotrack.solve import assign_tracks
+from neotrack.solve._gaps import frames_spanned
 from neotrack.solve._mergers import Resolution, part_row
 from neotrack.solve._solve import resolve_solution, store_resolution
 from neotrack.store import Stage, Store, opened
@@ -76,7 +77,16 @@ def store_lineage(
             masks = CandidateMasks(store, dataset)
             selected, transitions, _ = resolve_solution(store, dataset, info, masks, selected, transitions)
         store.write_tracks(dataset, assign_tracks(selected, transitions))
-        store.finish_stage(dataset, Stage.SOLVE, solver="import", source=source, mergers=n_mergers)
+        spans = frames_spanned(transitions)  # more than 1: over missing frames
+        store.finish_stage(
+            dataset,
+            Stage.SOLVE,
+            solver="import",
+            source=source,
+            mergers=n_mergers,
+            gaps=int((spans > 1).sum()),
+            span=int(spans.max()) if len(spans) else 1,
+        )
 
 
 def _carried(transitions: pd.DataFrame, cells: pd.Series) -> np.ndarray:

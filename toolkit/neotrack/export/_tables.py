@@ -31,9 +31,10 @@ def objects_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
 
 def _objects(selected: pd.DataFrame, transitions: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
     merger = parts.set_index("id").merger
-    first = ~selected.id.isin(transitions.target) | selected.id.isin(
-        transitions[transitions.groupby("source").source.transform("size") == 2].target
-    )
+    # a track's first object: no parent, or one of another track (a division, a gap closed)
+    track = selected.set_index("id").track_id
+    before = selected.id.map(transitions.set_index("target").source).map(track)
+    first = before.isna() | (before != selected.track_id)
     table = pd.DataFrame(
         {
             "frame": selected.t,

@@ -22,7 +22,8 @@ def estimate_shifts(store: Store, dataset: str, neighbors: int = 8) -> pd.DataFr
     """
     selected, nxt = store.read_solution(dataset)
     segments = store.read_segments(dataset)
-    moves = nxt[nxt.groupby("source").source.transform("size") == 1]
+    one_frame = nxt.target // ID_STRIDE - nxt.source // ID_STRIDE == 1  # (not over a gap closed)
+    moves = nxt[(nxt.groupby("source").source.transform("size") == 1) & one_frame]
     pos = selected.set_index("id")[["z", "y", "x"]]
     delta = pos.reindex(moves.target).to_numpy() - pos.reindex(moves.source).to_numpy()
     start = pos.reindex(moves.source).to_numpy()

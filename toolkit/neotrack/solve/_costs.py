@@ -4,6 +4,7 @@ variable (``TrackingProblem.col``), an array over its segments or links."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from neotrack.config import TrackingConfig
 from neotrack.solve._problem import TrackingProblem
@@ -45,18 +46,19 @@ def transitions(p: TrackingProblem, cfg: TrackingConfig, size: np.ndarray) -> np
     return coef
 
 
-def border_ramp(p: TrackingProblem, cfg: TrackingConfig, frame_shape: tuple[int, ...]) -> np.ndarray:
-    """m_i in [0, 1]: 1 away from the image edge, falling linearly to 0 at it within
-    ``image_border_size`` (ilastik's border-aware weights); all 1 without a border size."""
+def border_ramp(segments: pd.DataFrame, cfg: TrackingConfig, frame_shape: tuple[int, ...]) -> np.ndarray:
+    """m_i in [0, 1] for each of ``segments`` (``y, x``, ``z``): 1 away from the image edge,
+    falling linearly to 0 at it within ``image_border_size`` (ilastik's border-aware weights); all
+    1 without a border size."""
     if cfg.image_border_size is None:
-        return np.ones(len(p.segments))
+        return np.ones(len(segments))
     axes = ["z", "y", "x"][-len(frame_shape) :]
     border = np.broadcast_to(np.asarray(cfg.image_border_size, dtype=float), (len(axes),))
-    ramp = np.ones(len(p.segments))
+    ramp = np.ones(len(segments))
     for axis, size, width in zip(axes, frame_shape, border, strict=True):
         if width <= 0:
             continue
-        pos = p.segments[axis].to_numpy(dtype=float)
+        pos = segments[axis].to_numpy(dtype=float)
         to_edge = np.minimum(pos, size - 1 - pos)
         ramp = np.minimum(ramp, np.clip(to_edge / width, 0, 1))
     return ramp

@@ -99,7 +99,7 @@ def build_program(
             cons.fixed_segments(p, np.flatnonzero((p.segments.pin == value).to_numpy() & ~held), int(value))
         if "pin" in p.links:
             cons.fixed_links(p, np.flatnonzero((p.links.pin == value).to_numpy()), int(value))
-    ramp = costs.border_ramp(p, cfg, frame_shape or ())
+    ramp = costs.border_ramp(p.segments, cfg, frame_shape or ())
     size = costs.relative_areas(p, cfg, cell_area, all_areas)
     p.cost[p.col("edge")] = costs.transitions(p, cfg, size)
     p.cost[p.col("divide")] = costs.divisions(p, cfg)

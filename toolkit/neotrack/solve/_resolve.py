@@ -5,7 +5,9 @@ frame more on each side; those two frames are held to the solution that is store
 what the range chooses meets the rest of the solution exactly: every selected segment keeps one
 parent, no transition leads to a segment that is not selected, and track ids stay consistent
 downstream. Only the range's selection, the transitions into and inside it, and the track ids that
-change are written, in one transaction.
+change are written, in one transaction. Gaps closed over missing frames (``tracking.max_gap``) that
+cross the range are closed again with it (``_gaps.py``), and tracks after it whose join changed
+are renamed.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.solve._bases import basis_folder
 from neotrack.solve._counts import require_one_cell
+from neotrack.solve._gaps import close_gaps, crossing, frames_spanned, link_distance, recorded_span
 from neotrack.solve._job import read_job
 from neotrack.solve._program import solve_program
 from neotrack.solve._tracks import COLUMNS, assign_tracks, retrack_descendants
-from neotrack.store import DatasetInfo, Store, opened
+from neotrack.store import ID_STRIDE, DatasetInfo, Store, opened
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,12 @@ def solve_window(
                 raise InputError(
                     f"dataset {dataset!r} is not solved: run `neotrack solve` before solving a window"
                 )
+            if info.link.config == "import":
+                raise InputError(
+                    f"dataset {dataset!r} holds an imported lineage and no candidate links, so there "
+                    f"is nothing to choose from: run `neotrack link --dataset {dataset} --overwrite` "
+                    "and `neotrack solve` first"
+                )
             require_one_cell(config.tracking, info)
             # the frames are the movie's (its shape; no scan of the dataset); else what is stored
             t_min, t_max = (0, info.shape[0] - 1) if info.shape else s.time_range(dataset)[:2]
@@ -110,14 +119,19 @@ def _solve_range(
 ) -> WindowResult:
     t_min, t_max = frames
     lo, hi = max(start - 1, t_min), min(stop, t_max)  # the anchors' frames, when they exist
+    span = max(config.tracking.max_gap, recorded_span(info))  # gaps closed before reach this far
     bases = basis_folder(store, info)
     with ThreadPoolExecutor(3) as pool:  # the reads side by side
-        stored = pool.submit(store.read_solution, dataset, lo, hi + 1)
+        stored = pool.submit(store.read_solution, dataset, max(lo - span + 1, t_min), hi + span)
         top = pool.submit(store.max_track_id, dataset)
         near = pool.submit(bases.load, lo, hi) if bases is not None else None
         job = read_job(store, dataset, config.tracking, info, lo, hi + 1, free_first=lo == t_min)
-        (old, old_next), next_id = stored.result(), top.result() + 1
+        (around, around_next), next_id = stored.result(), top.result() + 1
         basis = near.result() if near is not None else None
+    old = around[around.t.between(lo, hi)]
+    source_t = around_next.source // ID_STRIDE
+    old_next = around_next[(source_t >= lo) & (source_t < hi)]  # what the program decides again
+    over = around_next[crossing(around_next, start, stop)]  # gaps into, out of or over the range
     fixed = old[old.t == lo] if lo < start else None  # the left anchor keeps its ids too
     right = set(old.id[old.t == hi]) if hi >= stop else None
     job = dataclasses.replace(
@@ -132,20 +146,40 @@ def _solve_range(
     )
     chosen = solution.segments
     inside = chosen[(chosen.t >= start) & (chosen.t < stop)]
-    edges = solution.transitions[solution.transitions.source_t < stop]  # into frame stop, not beyond
+    edges = solution.transitions.loc[solution.transitions.source_t < stop, ["source", "target"]]
+    placed = job.window.segments[job.window.segments.id.isin(inside.id)]  # (with their positions)
+    gaps = _gaps_again(around, around_next, placed, edges, over, config, info, (start, stop), (lo, hi))
+    joined = pd.concat([edges, gaps], ignore_index=True)
+    outside = around[around.id.isin(gaps.source) & (around.t < lo)]  # joined from before the range
+    replaced = pd.concat([old_next, over]).drop_duplicates(["source", "target"])  # (gaps out of [lo, hi))
     tracks = assign_tracks(
-        chosen, edges, before=old, before_transitions=old_next, fixed=fixed, next_id=next_id
+        chosen,
+        joined,
+        before=old,
+        before_transitions=replaced,
+        fixed=None if fixed is None and outside.empty else pd.concat([fixed, outside], ignore_index=True),
+        next_id=next_id,
     )
     changed = _differing(tracks, old)
     retracked = changed.iloc[:0]
-    moved = changed[changed.id.isin(right or ())]
-    if len(moved):  # what follows the right anchor follows its new track ids
+    # what follows the right anchor follows its new track ids, as do starts after it whose join changed
+    known = pd.concat([tracks, *(t[["id", *COLUMNS]] for t in (fixed, outside) if t is not None)])
+    moved = pd.concat([changed[changed.id.isin(right or ())], _rejoined(around, known, gaps, over, hi)])
+    if len(moved):
         retracked = retrack_descendants(moved, store.read_descendants(dataset, moved.id.tolist()))
+        retracked = pd.concat([moved[~moved.id.isin(chosen.id)], retracked], ignore_index=True)
+    if len(gaps):  # (recorded first: a span read too long costs a wider read, one too short a gap)
+        span = max(recorded_span(info), int(frames_spanned(gaps).max()))
+        store.update_dataset(dataset, solve_span=span)
     store.update_solution(
         dataset,
-        **_changes(old, old_next, inside, edges, start, stop),
-        tracks=pd.concat([changed, retracked], ignore_index=True),
+        **_changes(old, replaced, inside, joined, start, stop),
+        tracks=pd.concat([changed, retracked], ignore_index=True).drop_duplicates("id", keep="last"),
     )
+    if len(gaps) or len(over):  # how many the solution holds now
+        store.update_dataset(
+            dataset, solve_gaps=int(info.solve.attrs.get("gaps") or 0) + len(gaps) - len(over)
+        )
     if bases is not None and solution.basis is not None:  # the next correction here starts from it
         bases.save(solution.basis.within(start, stop - 1))  # (the anchors' frames hold a few)
     return WindowResult(
@@ -153,13 +187,65 @@ def _solve_range(
         start,
         stop,
         len(inside),
-        len(edges),
+        len(joined),
         len(retracked),
         solution.objective,
         solution.gap,
         solution.solver,
         seconds=0.0,  # the caller's clock, which includes taking the lock
     )
+
+
+def _gaps_again(
+    around: pd.DataFrame,
+    around_next: pd.DataFrame,
+    inside: pd.DataFrame,
+    edges: pd.DataFrame,
+    over: pd.DataFrame,
+    config: Config,
+    info: DatasetInfo,
+    range_: tuple[int, int],
+    anchors: tuple[int, int],
+) -> pd.DataFrame:
+    """The gaps closed anew that cross the range (``_gaps.close_gaps``), among the ends and starts
+    of the solution around it as it is now: the range's new choice, what lies outside it, the
+    transitions outside it and those the program chose (none with ``max_gap`` 1)."""
+    if config.tracking.max_gap < 2:
+        return edges.iloc[:0]
+    start, stop = range_
+    lo, hi = anchors
+    source_t = around_next.source // ID_STRIDE
+    kept = around_next[~((source_t >= lo) & (source_t < hi)) & ~around_next.index.isin(over.index)]
+    segments = pd.concat([around[(around.t < start) | (around.t >= stop)], inside], ignore_index=True)
+    transitions = pd.concat([kept[["source", "target"]], edges], ignore_index=True)
+    frame_shape, voxel = tuple((info.shape or ())[1:]), tuple(info.voxel)
+    reach = link_distance(info)
+    return close_gaps(segments, transitions, config.tracking, reach, frame_shape, voxel, touching=range_)
+
+
+def _rejoined(
+    around: pd.DataFrame, tracks: pd.DataFrame, gaps: pd.DataFrame, over: pd.DataFrame, hi: int
+) -> pd.DataFrame:
+    """Track columns of the segments after the right anchor that a gap joined to the range before
+    or joins now, where they change: each starts a track (its own id kept) whose parent is now the
+    track it is joined from, or none (``tracks``: the columns of every segment a join may come
+    from)."""
+    after = around[around.t > hi].set_index("id")
+    targets = sorted((set(gaps.target) | set(over.target)) & set(after.index))
+    if not targets:
+        return pd.DataFrame(columns=["id", *COLUMNS])
+    ids = tracks.set_index("id")[COLUMNS]
+    parent = dict(zip(gaps.target.tolist(), gaps.source.tolist(), strict=True))
+    rows = []
+    for target in targets:
+        own = int(after.at[target, "track_id"])
+        up = parent.get(target)
+        new = (
+            (own, 0, own) if up is None else (own, int(ids.at[up, "track_id"]), int(ids.at[up, "lineage_id"]))
+        )
+        if new != tuple(int(after.at[target, c]) for c in COLUMNS):
+            rows.append((target, *new))
+    return pd.DataFrame(rows, columns=["id", *COLUMNS])
 
 
 def _differing(tracks: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:

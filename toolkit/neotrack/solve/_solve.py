@@ -17,6 +17,7 @@ from neotrack.candidates._masks import write_parts
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve._bases import BasisFolder, basis_folder
+from neotrack.solve._gaps import close_gaps, frames_spanned, link_distance
 from neotrack.solve._job import WindowJob, read_job, read_planned, solve_job
 from neotrack.solve._mergers import Resolution, resolve_mergers
 from neotrack.solve._program import ProgramSolution
@@ -68,6 +69,7 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
         cfg = config.tracking
         # mergers are split by their pixels: a dataset without masks is refused before anything changes
         masks = CandidateMasks(store, dataset) if cfg.max_objects_per_merger > 1 else None
+        reach = link_distance(info) if cfg.max_gap > 1 else None  # (refused here too, when unknown)
         counts = store.frame_counts(dataset)
         plans = solve_plans(cfg, counts)
         if cfg.size_weighted and cfg.size_cap is not None and not info.props.get("cell_area"):
@@ -91,6 +93,12 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             selected, transitions, n_mergers = resolve_solution(
                 store, dataset, info, masks, selected, transitions
             )
+        gaps = transitions.iloc[:0]
+        if reach is not None:  # tracks joined over missing frames
+            frame_shape, voxel = tuple((info.shape or ())[1:]), tuple(info.voxel)
+            gaps = close_gaps(selected, transitions, cfg, reach, frame_shape, voxel)
+            store.write_transitions(dataset, gaps)
+            transitions = pd.concat([transitions, gaps], ignore_index=True)
         tracks = assign_tracks(selected, transitions)
         store.write_tracks(dataset, tracks)
         n_divisions = int((transitions.groupby("source").size() == 2).sum())
@@ -103,6 +111,8 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             gap=worst_gap,
             windows=len(plans),
             mergers=n_mergers,
+            gaps=len(gaps),
+            span=int(frames_spanned(gaps).max()) if len(gaps) else 1,
         )
     n_tracks = int(tracks.track_id.max()) if len(tracks) else 0
     log.info(

@@ -6,6 +6,8 @@ from collections import Counter
 
 import pandas as pd
 
+from neotrack.store import ID_STRIDE
+
 COLUMNS = ["track_id", "parent_track_id", "lineage_id"]
 """What this module assigns to each selected segment (besides its ``id``)."""
 
@@ -30,9 +32,10 @@ def assign_tracks(
     """``id, track_id, parent_track_id, lineage_id`` for every selected segment (``id, t``) of a
     solution (``transitions``: ``source, target``).
 
-    A track starts at a segment without a parent, or whose parent divides (has two successors);
-    otherwise a segment continues its parent's track. ``parent_track_id`` is the track the first
-    segment divided from (0: none); ``lineage_id`` the track id at the root of the lineage.
+    A track starts at a segment without a parent, whose parent divides (has two successors), or
+    whose parent lies more than one frame before it (a gap closed: ``_gaps.py``); otherwise a
+    segment continues its parent's track. ``parent_track_id`` is the track the first segment
+    divided or was joined from (0: none); ``lineage_id`` the track id at the root of the lineage.
     Track ids are ``next_id``, ``next_id + 1``, ... in order of first frame, then id.
 
     For a range solved again (``solve_window``): ``fixed`` (``id`` and the track columns) are
@@ -50,16 +53,17 @@ def assign_tracks(
     was_children = Counter([] if before_transitions is None else before_transitions.source.tolist())
     parent = dict(zip(transitions.target.tolist(), transitions.source.tolist(), strict=True))
     children = Counter(transitions.source.tolist())
+    frame = dict(zip(selected.id.tolist(), selected.t.tolist(), strict=True))
     out: dict[int, tuple[int, int, int]] = {}
     for node in selected.sort_values(["t", "id"]).id.tolist():
         if node in ids:
             continue
         up = parent.get(node)
-        if up is not None and children[up] == 1:
+        if up is not None and _continues(up, node, children, frame):
             out[node] = ids[node] = ids[up]
             continue
         was_up = was_parent.get(node)
-        if node in old and (was_up is None or was_children[was_up] != 1):  # started a track then too
+        if node in old and (was_up is None or not _continues(was_up, node, was_children, frame)):
             track = old[node][0]
         else:
             track, next_id = next_id, next_id + 1
@@ -74,11 +78,21 @@ def retrack_descendants(start: pd.DataFrame, descendants: pd.DataFrame) -> pd.Da
     her mother's track as parent and her lineage. Only rows that change are returned."""
     ids = _rows(start)
     children = Counter(descendants.parent.tolist())
+    frame = dict(zip(descendants.id.tolist(), descendants.t.tolist(), strict=True))
     changed = []
     for row in descendants.sort_values(["t", "id"]).itertuples(index=False):
         up = ids[int(row.parent)]
-        new = up if children[int(row.parent)] == 1 else (int(row.track_id), up[0], up[2])
+        continues = _continues(int(row.parent), int(row.id), children, frame)
+        new = up if continues else (int(row.track_id), up[0], up[2])
         ids[int(row.id)] = new
         if new != (int(row.track_id), int(row.parent_track_id), int(row.lineage_id)):
             changed.append((int(row.id), *new))
     return pd.DataFrame(changed, columns=["id", *COLUMNS])
+
+
+def _continues(parent: int, child: int, children: Counter[int], frame: dict[int, int]) -> bool:
+    """Whether ``child`` continues its ``parent``'s track: its only successor, in the next frame
+    (``frame``: the frames known; else the frame a segment id encodes)."""
+    if children[parent] != 1:
+        return False
+    return frame.get(child, child // ID_STRIDE) - frame.get(parent, parent // ID_STRIDE) == 1
