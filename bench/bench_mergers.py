@@ -9,9 +9,14 @@ writes it in CTC layout to a temporary folder, tracks it end to end as ``bench/e
 once with one cell per segment (the defaults) and once with ``tracking.max_objects_per_merger = 2``
 (mergers counted and resolved), and scores each with py-ctcmetrics. A merger that the tracker takes
 for one cell shows as a false negative per frame and broken links (AOGM ``NS``, ``FN``, ``EA``); the
-README reports the numbers, with each run's solve seconds. ``--sequence`` adds real sequences (a
-CTC folder with its ``_GT`` beside it), tracked the same two ways: what counting cells costs where
-nuclei rarely merge. ``--set`` changes settings of both runs, as in ``evaluate.py``.
+README reports the numbers, with each run's solve seconds. With counts, the h5 export is checked
+against the true merged objects (a frame of a merger): whether the result tells their cells apart
+(each cell's marker under an object of its own: two segments, or one merger's resolved cells),
+whether they are found as mergers (a ``Mergers`` row of the frame whose cells, ``ResolvedMergers``,
+cover both markers), and whether each ``Mergers`` row is true (its cells cover two markers or
+more). ``--sequence`` adds real sequences (a CTC folder with its ``_GT`` beside it), tracked the
+same two ways: what counting cells costs where nuclei rarely merge. ``--set`` changes settings of
+both runs, as in ``evaluate.py``.
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ import re
 import tempfile
 from pathlib import Path
 
+import h5py
+import numpy as np
+
 from evaluate import dataset_of, print_table, run_one, with_overrides
 from neotrack import Config, Store, server
-from neotrack.datasets import simulate, write_ctc
+from neotrack.datasets import SyntheticScene, simulate, write_ctc
+from neotrack.export import to_h5_events
 
 SCENE = {
     "shape": (256, 256),
@@ -51,6 +60,7 @@ def main() -> None:
         Store(uri=server.start().uri) as store,
     ):
         cases = []  # (name, raw images, merged objects)
+        scenes = {}
         for seed in args.seeds:
             scene = simulate(n_frames=args.frames, seed=seed, **SCENE)  # type: ignore[arg-type]
             merged = scene.mergers.groupby(["t", "merger"]).size()
@@ -63,6 +73,7 @@ def main() -> None:
             cases.append(
                 (f"seed {seed}", write_ctc(scene, Path(tmp) / f"merger-scene-{seed}"), str(len(merged)))
             )
+            scenes[f"seed {seed}"] = scene
         cases += [(f"{seq.parent.name}/{seq.name}", seq.resolve(), "-") for seq in args.sequence]
         for name, raw, merged_objects in cases:
             for cells in (1, 2):
@@ -72,10 +83,48 @@ def main() -> None:
                 label = f"max_objects_per_merger-{cells}"
                 row = run_one(store, raw, "raw", config, label)
                 solve = re.search(r"solve ([0-9.]+) s", row[-1])  # the stages' seconds
-                rows.append((name, merged_objects, str(cells), *row[2:5], solve.group(1) if solve else "-"))
+                checked = ("-", "-", "-")
+                if cells > 1 and name in scenes and store.has_dataset(dataset_of(raw, label)):
+                    checked = h5_mergers(
+                        store, dataset_of(raw, label), scenes[name], Path(tmp) / f"{label}-h5"
+                    )
+                seconds = solve.group(1) if solve else "-"
+                rows.append((name, merged_objects, str(cells), *row[2:5], seconds, *checked))
                 if store.has_dataset(dataset_of(raw, label)):  # (a run refused early made none)
                     store.delete_dataset(dataset_of(raw, label))
-    print_table(["scene", "merged objects", "max_objects_per_merger", "TRA", "DET", "LNK", "solve s"], rows)
+    columns = ["scene", "merged objects", "max_objects_per_merger", "TRA", "DET", "LNK", "solve s"]
+    print_table([*columns, "merged objects told apart", "found as mergers", "Mergers rows true"], rows)
+
+
+def h5_mergers(store: Store, dataset: str, scene: SyntheticScene, out: Path) -> tuple[str, str, str]:
+    """The dataset's h5 export against the scene's true merged objects (see the module's
+    docstring): true objects whose cells the result tells apart (two objects, or one merger's two
+    cells), true objects found as a merger, ``Mergers`` rows that are true; each "n of m"."""
+    to_h5_events(dataset, out, store=store, overwrite=True)
+    truth = [(int(t), set(group.L)) for (t, _), group in scene.mergers.groupby(["t", "merger"])]
+    rows = []  # (frame, the true cells whose markers the row's cells cover)
+    frames = {}
+    for path in sorted(out.glob("*.h5")):
+        t = int(path.stem)
+        with h5py.File(path) as f:
+            frames[t] = labels = np.asarray(f["segmentation/labels"])[:, :, 0].T  # (x, y, 1) -> (y, x)
+            if "tracking/Mergers" not in f:
+                continue
+            resolved = f.get("tracking/ResolvedMergers", {})
+            for label, _ in np.asarray(f["tracking/Mergers"]):
+                cells = np.asarray(resolved[str(label)]) if str(label) in resolved else [label]
+                covered = set(np.unique(scene.labels[t][np.isin(labels, cells)]).tolist()) - {0}
+                rows.append((t, covered))
+
+    def under(t: int, cell: int) -> int:  # the result's object on the cell's marker (0: none)
+        values = frames[t][scene.labels[t] == cell]
+        values = values[values > 0]
+        return int(np.bincount(values).argmax()) if len(values) else 0
+
+    apart = sum(len({under(t, c) for c in cells} - {0}) == len(cells) for t, cells in truth)
+    found = sum(any(t == frame and cells <= covered for frame, covered in rows) for t, cells in truth)
+    true_rows = sum(len(covered) >= 2 for _, covered in rows)
+    return f"{apart} of {len(truth)}", f"{found} of {len(truth)}", f"{true_rows} of {len(rows)}"
 
 
 if __name__ == "__main__":
