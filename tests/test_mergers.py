@@ -86,6 +86,26 @@ def test_resolution_keeps_each_cell_on_its_side_through_a_merger() -> None:
         assert (side == np.sign(where[cell][1] - 30)).all()
 
 
+def test_a_merger_in_3d_is_split_in_physical_space() -> None:
+    # a blob 4 slices deep and 12 pixels wide; with slices 4 pixels apart it is deeper than wide:
+    # two cells that appeared inside it are told apart along z, as they would be along y in pixels
+    shape = (4, 12, 3)
+    merger = int(segment_id(1, 1))
+    mask = np.ones(shape, bool)
+    selected = pd.DataFrame({"id": [merger], "t": [1], "z": [1.5], "y": [5.5], "x": [1.0]})
+    none = pd.DataFrame({"source": [], "target": []}, dtype="int64")
+    mergers = pd.DataFrame({"id": [merger], "cells": [2]})
+    carried = pd.DataFrame({"source": [], "target": [], "cells": []}, dtype="int64")
+
+    def mask_of(i: int) -> tuple[np.ndarray, tuple[slice, ...]]:
+        return mask, tuple(slice(0, n) for n in shape)
+
+    for voxel, axis in (((1.0, 1.0, 1.0), 1), ((4.0, 1.0, 1.0), 0)):
+        found = resolve_mergers(selected, none, mergers, carried, mask_of, shape, {1: 5}, voxel)
+        halves = [found.pixels[p][:, axis] for p in found.parts.id]
+        assert len(halves) == 2 and (halves[0].max() < halves[1].min() or halves[1].max() < halves[0].min())
+
+
 def assert_same_files(one: Path, two: Path) -> None:
     """Two event folders hold the same files, datasets, values and attributes."""
     assert sorted(p.name for p in one.iterdir()) == sorted(p.name for p in two.iterdir())

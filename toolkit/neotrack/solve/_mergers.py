@@ -88,6 +88,7 @@ def resolve_mergers(
     mask_of: MaskOf,
     frame_shape: tuple[int, ...],
     first_free: dict[int, int],
+    voxel: tuple[float, ...] | None = None,
 ) -> Resolution:
     """Split each merger of a solution into its cells (module docstring).
 
@@ -95,16 +96,19 @@ def resolve_mergers(
     transitions (``source, target``); ``mergers``: ``id, cells`` of those holding several cells;
     ``carried``: ``source, target, cells`` of transitions carrying several; ``mask_of``: masks;
     ``frame_shape``: (Z,) Y, X; ``first_free``: per frame with mergers, the first free k (part ids
-    are ``t * ID_STRIDE + k``, after the frame's candidates). A merger of fewer pixels than cells
-    (possible only with a tiny ``size_cap``) gives as many parts as it has pixels.
+    are ``t * ID_STRIDE + k``, after the frame's candidates); ``voxel``: the physical size of a
+    pixel per axis, in which k-means and the nearest segments measure distances (a z step is often
+    several in-plane pixels). A merger of fewer pixels than cells (possible only with a tiny
+    ``size_cap``) gives as many parts as it has pixels.
     """
     axes = ["z", "y", "x"][-len(frame_shape) :]
+    scale = np.ones(len(axes)) if voxel is None else np.asarray(voxel, dtype=float)[-len(axes) :]
     cells = dict(zip(mergers.id.tolist(), mergers.cells.tolist(), strict=True))
     counts = {(int(s), int(d)): int(c) for s, d, c in carried[["source", "target", "cells"]].to_numpy()}
     merged = transitions.source.isin(cells.keys()) | transitions.target.isin(cells.keys())
     around = selected[selected.id.isin(transitions.loc[merged, ["source", "target"]].to_numpy().ravel())]
-    position = {  # of the segments next to a merger, which its cells come from and go to
-        int(i): np.asarray(p, dtype=float)
+    position = {  # of the segments next to a merger, which its cells come from and go to (physical)
+        int(i): np.asarray(p, dtype=float) * scale
         for i, p in zip(around.id, around[axes].to_numpy(dtype=float), strict=True)
     }
     outgoing: dict[int, list[int]] = defaultdict(list)
@@ -123,7 +127,8 @@ def resolve_mergers(
         mask, box = mask_of(m)
         coords = np.argwhere(mask) + np.array([b.start for b in box])
         came = arrivals.pop(m, [])
-        labels = split_pixels(coords, k, np.array([where for _, where in came]).reshape(-1, len(axes)))
+        seeds = np.array([where for _, where in came]).reshape(-1, len(axes))
+        labels = split_pixels(coords * scale, k, seeds)
         ids, centres = [], []
         for j in range(k):
             own = coords[labels == j]
@@ -134,7 +139,7 @@ def resolve_mergers(
             pixels[part] = own
             parts.append(part_row(part, m, own, axes))
             ids.append(part)
-            centres.append(own.mean(axis=0))
+            centres.append(own.mean(axis=0) * scale)
             if j < len(came):
                 added.append((came[j][0], part))
         _hand_on(m, ids, centres, outgoing.get(m, []), counts, cells, position, arrivals, added)

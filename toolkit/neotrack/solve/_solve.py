@@ -149,7 +149,9 @@ def resolve_solution(
         t: int(masks.frame(t).segments.index.max()) % ID_STRIDE + 1 for t in set(mergers.id // ID_STRIDE)
     }
     frame_shape = tuple((info.shape or ())[1:])
-    found = resolve_mergers(selected, transitions, mergers, carried, masks.mask, frame_shape, first_free)
+    found = resolve_mergers(
+        selected, transitions, mergers, carried, masks.mask, frame_shape, first_free, tuple(info.voxel)
+    )
     return (*store_resolution(store, dataset, found, selected, transitions), len(mergers))
 
 
