@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from neotrack.solve import assign_tracks
-from neotrack.store import Stage, Store, segment_id
+from neotrack.store import Stage, Store, frames_spanned, segment_id
 
 Seg = tuple[int, int, float, float, int]
 Link = tuple[tuple[int, int], tuple[int, int], float]
@@ -68,7 +68,7 @@ def assert_valid(store: Store, dataset: str, max_gap: int = 1) -> None:
     assert set(nxt.source) <= chosen and set(nxt.target) <= chosen, "transition to an unselected segment"
     assert nxt.target.is_unique, "a segment with two parents"
     assert (nxt.groupby("source").size() <= 2).all(), "more than two children"
-    span = nxt.target // 10**9 - nxt.source // 10**9
+    span = pd.Series(frames_spanned(nxt), index=nxt.index)
     assert span.between(1, max_gap).all(), "a transition back in time, or over more than max_gap"
     assert not nxt.source[span > 1].isin(nxt.source[span == 1]).any(), "a gap out of a division"
     assert (selected.track_id > 0).all()

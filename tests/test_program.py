@@ -194,6 +194,7 @@ def test_a_kept_basis_starts_an_overlapping_program_and_never_changes_the_optimu
     q = build_program(later, lnk, hier, cfg, cell_area=500.0)
     found = first.basis.statuses_for(q)
     assert found is not None and (len(found[0]), len(found[1])) == (q.n_cols, q.n_rows)
+    assert (found[0] != 0).any() and set(np.unique(np.concatenate(found))) <= {0, 1, 2}  # a real start
     warm = solve_program(q, cfg, basis=first.basis)
     cold = solve_program(q, cfg)
     assert warm.objective == pytest.approx(cold.objective, abs=1e-6)

@@ -198,7 +198,8 @@ def write_parts(store: Store, dataset: str, pixels: dict[int, np.ndarray], keep:
         image = np.zeros(leaves.shape[1:], dtype=np.uint32)
         if kept[t]:
             before = np.asarray(parts[t])
-            image[np.isin(before, kept[t])] = before[np.isin(before, kept[t])]
+            hold = np.isin(before, kept[t])
+            image[hold] = before[hold]
         for part in ids:
             image[tuple(pixels[part].T)] = int(part) % ID_STRIDE
         store.require_lock(dataset)

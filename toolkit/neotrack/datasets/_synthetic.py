@@ -212,16 +212,13 @@ def simulate(
         [(lab, b, e, p) for lab, (b, e, p) in sorted(tracks.items()) if e >= b],
         columns=["L", "B", "E", "P"],
     )
-    log.info(
-        "simulated %d frames %s: %d tracks, %d divisions",
-        n_frames,
-        shape,
-        len(table),
-        int((table["P"][table["P"] > 0].value_counts() >= 2).sum()),
-    )
     merged = pd.DataFrame(merged_rows, columns=list(MERGER_COLUMNS), dtype=np.int64)
     unseen = pd.DataFrame(missed_rows, columns=["t", "L"], dtype=np.int64)
-    return SyntheticScene(images, labels, table, spacing, merged, unseen)
+    scene = SyntheticScene(images, labels, table, spacing, merged, unseen)
+    log.info(
+        "simulated %d frames %s: %d tracks, %d divisions", n_frames, shape, len(table), scene.n_divisions
+    )
+    return scene
 
 
 def _random_inside(rng: np.random.Generator, shape: tuple[int, ...], radius: float) -> np.ndarray:

@@ -15,7 +15,7 @@ from neotrack.config import Config
 from neotrack.datasets import lineage_links
 from neotrack.errors import InputError
 from neotrack.solve import assign_tracks
-from neotrack.solve._gaps import frames_spanned
+from neotrack.solve._gaps import gap_attrs
 from neotrack.solve._mergers import Resolution, part_row
 from neotrack.solve._solve import resolve_solution, store_resolution
 from neotrack.store import Stage, Store, opened
@@ -75,17 +75,12 @@ def store_lineage(
         transitions = transitions[["source", "target"]]
         if len(resolved) < n_mergers:
             masks = CandidateMasks(store, dataset)
-            selected, transitions, _ = resolve_solution(store, dataset, info, masks, selected, transitions)
+            selected, transitions, _ = resolve_solution(
+                store, dataset, info, masks, selected, transitions, keep=found.parts.id.tolist()
+            )
         store.write_tracks(dataset, assign_tracks(selected, transitions))
-        spans = frames_spanned(transitions)  # more than 1: over missing frames
         store.finish_stage(
-            dataset,
-            Stage.SOLVE,
-            solver="import",
-            source=source,
-            mergers=n_mergers,
-            gaps=int((spans > 1).sum()),
-            span=int(spans.max()) if len(spans) else 1,
+            dataset, Stage.SOLVE, solver="import", source=source, mergers=n_mergers, **gap_attrs(transitions)
         )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from neotrack.store import ID_STRIDE, Store
+from neotrack.store import ID_STRIDE, Store, frames_spanned
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def estimate_shifts(store: Store, dataset: str, neighbors: int = 8) -> pd.DataFr
     """
     selected, nxt = store.read_solution(dataset)
     segments = store.read_segments(dataset)
-    one_frame = nxt.target // ID_STRIDE - nxt.source // ID_STRIDE == 1  # (not over a gap closed)
+    one_frame = frames_spanned(nxt) == 1  # (not over a gap closed)
     moves = nxt[(nxt.groupby("source").source.transform("size") == 1) & one_frame]
     pos = selected.set_index("id")[["z", "y", "x"]]
     delta = pos.reindex(moves.target).to_numpy() - pos.reindex(moves.source).to_numpy()

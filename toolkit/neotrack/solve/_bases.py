@@ -3,7 +3,8 @@
 A simplex basis says, for each column and row of a program, whether it is basic or sits at a bound.
 HiGHS started from the optimal basis of an overlapping program needs a few hundred iterations
 where a start from the stored 0/1 choice needs thousands: that choice is optimal, but the basis
-made of it is not, and proving its optimality is most of the work (``bench/bench_solve.py window``).
+made of it is not, and proving its optimality is most of the work (iterations counted by hand;
+``bench/bench_solve.py window`` prints the seconds).
 
 So every window ``solve`` solves leaves the basis of its LP relaxation, and every ``solve_window``
 the basis of its range, in ``<pixel folder>/bases/``; the columns and rows are named by what they
@@ -57,9 +58,17 @@ class Basis:
     status: np.ndarray
 
     @classmethod
-    def of(cls, p: TrackingProblem, col_status: np.ndarray, row_status: np.ndarray) -> Basis:
-        """The basis of program ``p`` from its columns' and rows' statuses."""
-        names, status = p.names(), np.concatenate([col_status, row_status]).astype(np.int8)
+    def of(
+        cls,
+        p: TrackingProblem,
+        col_status: np.ndarray,
+        row_status: np.ndarray,
+        names: np.ndarray | None = None,
+    ) -> Basis:
+        """The basis of program ``p`` from its columns' and rows' statuses (``names``: ``p.names()``,
+        where already made)."""
+        names = p.names() if names is None else names
+        status = np.concatenate([col_status, row_status]).astype(np.int8)
         keep = (names[:, 0] != 0) & (status != _cold(p))
         return cls(names[keep], status[keep])
 
@@ -69,14 +78,17 @@ class Basis:
 
     def within(self, first: int, last: int) -> Basis:
         """The statuses of frames ``first`` to ``last``."""
-        keep = (self.frames() >= first) & (self.frames() <= last)
+        frames = self.frames()
+        keep = (frames >= first) & (frames <= last)
         return Basis(self.names[keep], self.status[keep])
 
-    def statuses_for(self, p: TrackingProblem) -> tuple[np.ndarray, np.ndarray] | None:
+    def statuses_for(
+        self, p: TrackingProblem, names: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """The statuses of ``p``'s columns and rows that this basis names; the others as a cold
         start has them (columns at their lower bound, rows' slacks basic). None when it names
-        none of them."""
-        wanted, kept, known = p.names(), _index(self.names), self.status
+        none of them. ``names``: ``p.names()``, where already made."""
+        wanted, kept, known = p.names() if names is None else names, _index(self.names), self.status
         if not kept.is_unique:  # (files written by this module never hold a name twice)
             once = ~kept.duplicated()
             kept, known = kept[once], known[once]

@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 from neotrack.config import TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve._costs import border_ramp
-from neotrack.store import ID_STRIDE, DatasetInfo
+from neotrack.store import ID_STRIDE, DatasetInfo, frames_spanned
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def crossing(transitions: pd.DataFrame, start: int, stop: int) -> np.ndarray:
     """Which transitions over missing frames (``source, target``) lead into frames [start, stop)
     or out of them, or over them: those a range solved again decides anew."""
     source_t, target_t = (transitions[k].to_numpy() // ID_STRIDE for k in ("source", "target"))
-    return (target_t - source_t > 1) & (source_t < stop) & (target_t >= start)
+    return (frames_spanned(transitions) > 1) & (source_t < stop) & (target_t >= start)
 
 
 def recorded_span(info: DatasetInfo) -> int:
@@ -165,9 +165,8 @@ def recorded_span(info: DatasetInfo) -> int:
     return max(int(info.solve.attrs.get("span") or 1), 1)
 
 
-def frames_spanned(transitions: pd.DataFrame) -> np.ndarray:
-    """How many frames each transition (``source, target`` ids) spans: 1 between consecutive
-    frames, more over missing ones."""
-    return (transitions.target.to_numpy() // ID_STRIDE - transitions.source.to_numpy() // ID_STRIDE).astype(
-        np.int64
-    )
+def gap_attrs(transitions: pd.DataFrame) -> dict[str, int]:
+    """What a solution's record says of its transitions over missing frames: how many (``gaps``)
+    and the most frames one spans (``span``, 1 without any)."""
+    spans = frames_spanned(transitions)
+    return {"gaps": int((spans > 1).sum()), "span": int(spans.max()) if len(spans) else 1}

@@ -162,8 +162,9 @@ class TrackingProblem:
         hi = np.broadcast_to(np.asarray(upper, dtype=float), (n_rows,))
         self.blocks.append((name, a, lo, hi))
         if about is not None:
-            about = np.asarray(about, dtype=np.int64).reshape(n_rows, -1 if n_rows else np.ndim(about))
-            about = np.column_stack([about, np.zeros((n_rows, 2 - about.shape[1]), np.int64)])
+            about = np.asarray(about, dtype=np.int64)
+            if about.ndim == 1:  # one id per row: the second is 0
+                about = np.column_stack([about, np.zeros_like(about)])
         self.about.append(about)
 
     def add_pairs(

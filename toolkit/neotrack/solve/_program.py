@@ -167,8 +167,9 @@ def solve_program(
         if "cells" in p.counted:
             segments["cells"] = transitions["cells"] = np.zeros(0, np.int64)
         return ProgramSolution(segments, transitions, 0.0, 0.0, solver_name(cfg))
-    x0 = None if start is None or p.counted else p.values(*start)  # a start knows no counts
-    statuses = None if basis is None else basis.statuses_for(p)
+    names = p.names() if basis is not None or keep_basis else None  # (made once for both)
+    statuses = None if basis is None else basis.statuses_for(p, names)
+    x0 = None if start is None or statuses is not None or p.counted else p.values(*start)  # no counts
     best = optimize(p, cfg, where, lp_first=lp_first, start=x0, basis=statuses, keep_basis=keep_basis)
     node = best.x[p.col("node")] > 0.5
     edge = best.x[p.col("edge")] > 0.5
@@ -178,5 +179,5 @@ def solve_program(
     if "cells" in p.counted:
         chosen["cells"] = best.x[p.col("cells")][node].astype(np.int64)
         edges["cells"] = best.x[p.col("flow")][edge].astype(np.int64)
-    kept = None if best.basis is None else Basis.of(p, *best.basis)
+    kept = None if best.basis is None else Basis.of(p, *best.basis, names=names)
     return ProgramSolution(chosen, edges, best.objective, best.gap, best.solver, kept)

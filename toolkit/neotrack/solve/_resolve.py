@@ -21,15 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neotrack.config import Config
+from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve._bases import basis_folder
 from neotrack.solve._counts import require_one_cell
-from neotrack.solve._gaps import close_gaps, crossing, frames_spanned, link_distance, recorded_span
+from neotrack.solve._gaps import close_gaps, crossing, link_distance, recorded_span
 from neotrack.solve._job import read_job
 from neotrack.solve._program import solve_program
 from neotrack.solve._tracks import COLUMNS, assign_tracks, retrack_descendants
-from neotrack.store import ID_STRIDE, DatasetInfo, Store, opened
+from neotrack.store import ID_STRIDE, DatasetInfo, Store, frames_spanned, opened
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,7 @@ def _solve_range(
     t_min, t_max = frames
     lo, hi = max(start - 1, t_min), min(stop, t_max)  # the anchors' frames, when they exist
     span = max(config.tracking.max_gap, recorded_span(info))  # gaps closed before reach this far
+    reach = link_distance(info) if config.tracking.max_gap > 1 else None  # (refused before solving)
     bases = basis_folder(store, info)
     with ThreadPoolExecutor(3) as pool:  # the reads side by side
         stored = pool.submit(store.read_solution, dataset, max(lo - span + 1, t_min), hi + span)
@@ -148,10 +149,12 @@ def _solve_range(
     inside = chosen[(chosen.t >= start) & (chosen.t < stop)]
     edges = solution.transitions.loc[solution.transitions.source_t < stop, ["source", "target"]]
     placed = job.window.segments[job.window.segments.id.isin(inside.id)]  # (with their positions)
-    gaps = _gaps_again(around, around_next, placed, edges, over, config, info, (start, stop), (lo, hi))
+    replaced = pd.concat([old_next, over]).drop_duplicates(["source", "target"])  # (gaps out of [lo, hi))
+    gaps = _gaps_again(
+        around, around_next, replaced, placed, edges, config.tracking, reach, info, (start, stop)
+    )
     joined = pd.concat([edges, gaps], ignore_index=True)
     outside = around[around.id.isin(gaps.source) & (around.t < lo)]  # joined from before the range
-    replaced = pd.concat([old_next, over]).drop_duplicates(["source", "target"])  # (gaps out of [lo, hi))
     tracks = assign_tracks(
         chosen,
         joined,
@@ -199,28 +202,27 @@ def _solve_range(
 def _gaps_again(
     around: pd.DataFrame,
     around_next: pd.DataFrame,
+    replaced: pd.DataFrame,
     inside: pd.DataFrame,
     edges: pd.DataFrame,
-    over: pd.DataFrame,
-    config: Config,
+    cfg: TrackingConfig,
+    reach: float | None,
     info: DatasetInfo,
     range_: tuple[int, int],
-    anchors: tuple[int, int],
 ) -> pd.DataFrame:
-    """The gaps closed anew that cross the range (``_gaps.close_gaps``), among the ends and starts
-    of the solution around it as it is now: the range's new choice, what lies outside it, the
-    transitions outside it and those the program chose (none with ``max_gap`` 1)."""
-    if config.tracking.max_gap < 2:
+    """The gaps closed anew that cross the range (``_gaps.close_gaps``; ``reach``: the links'
+    ``max_distance``, None without gap closing), among the ends and starts of the solution around
+    it as it is now: what lies outside the range and the range's new choice (``inside``), the
+    transitions the program did not decide again (``around_next`` less ``replaced``) and those it
+    chose (``edges``)."""
+    if reach is None:
         return edges.iloc[:0]
     start, stop = range_
-    lo, hi = anchors
-    source_t = around_next.source // ID_STRIDE
-    kept = around_next[~((source_t >= lo) & (source_t < hi)) & ~around_next.index.isin(over.index)]
+    kept = around_next.drop(index=replaced.index.unique())
     segments = pd.concat([around[(around.t < start) | (around.t >= stop)], inside], ignore_index=True)
     transitions = pd.concat([kept[["source", "target"]], edges], ignore_index=True)
     frame_shape, voxel = tuple((info.shape or ())[1:]), tuple(info.voxel)
-    reach = link_distance(info)
-    return close_gaps(segments, transitions, config.tracking, reach, frame_shape, voxel, touching=range_)
+    return close_gaps(segments, transitions, cfg, reach, frame_shape, voxel, touching=range_)
 
 
 def _rejoined(

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -17,7 +17,7 @@ from neotrack.candidates._masks import write_parts
 from neotrack.config import Config, TrackingConfig
 from neotrack.errors import InputError
 from neotrack.solve._bases import BasisFolder, basis_folder
-from neotrack.solve._gaps import close_gaps, frames_spanned, link_distance
+from neotrack.solve._gaps import close_gaps, gap_attrs, link_distance
 from neotrack.solve._job import WindowJob, read_job, read_planned, solve_job
 from neotrack.solve._mergers import Resolution, resolve_mergers
 from neotrack.solve._program import ProgramSolution
@@ -111,8 +111,7 @@ def _solve(store: Store, dataset: str, config: Config, progress: bool) -> SolveR
             gap=worst_gap,
             windows=len(plans),
             mergers=n_mergers,
-            gaps=len(gaps),
-            span=int(frames_spanned(gaps).max()) if len(gaps) else 1,
+            **gap_attrs(gaps),
         )
     n_tracks = int(tracks.track_id.max()) if len(tracks) else 0
     log.info(
@@ -137,10 +136,11 @@ def resolve_solution(
     masks: CandidateMasks,
     selected: pd.DataFrame,
     transitions: pd.DataFrame,
+    keep: Iterable[int] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """The solution's mergers split into their cells (``_mergers.py``) and stored
-    (``store_resolution``); the solution's segments and transitions as they are then, and how many
-    mergers were resolved."""
+    (``store_resolution``, keeping the pixels of the cells ``keep``); the solution's segments and
+    transitions as they are then, and how many mergers were resolved."""
     mergers, carried = store.read_counts(dataset)
     mergers = mergers[mergers.id.isin(selected.id)]  # (those resolved before, as an import's, stay)
     if mergers.empty:
@@ -152,17 +152,23 @@ def resolve_solution(
     found = resolve_mergers(
         selected, transitions, mergers, carried, masks.mask, frame_shape, first_free, tuple(info.voxel)
     )
-    return (*store_resolution(store, dataset, found, selected, transitions), len(mergers))
+    return (*store_resolution(store, dataset, found, selected, transitions, keep), len(mergers))
 
 
 def store_resolution(
-    store: Store, dataset: str, found: Resolution, selected: pd.DataFrame, transitions: pd.DataFrame
+    store: Store,
+    dataset: str,
+    found: Resolution,
+    selected: pd.DataFrame,
+    transitions: pd.DataFrame,
+    keep: Iterable[int] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mergers resolved into their cells, stored: the cells' pixels first (beside those of cells
-    stored before), then their segments, then the solution changed in one transaction. Returns
+    """Mergers resolved into their cells, stored: the cells' pixels first (beside those of the
+    cells ``keep``, stored before in the same frames: an import's resolved mergers), then their
+    segments, then the solution changed in one transaction. Returns
     the solution's segments (the columns ``selected`` shares with the cells) and transitions as
     they are then."""
-    write_parts(store, dataset, found.pixels, keep=store.read_parts(dataset).id)
+    write_parts(store, dataset, found.pixels, keep=keep)
     store.write_parts(dataset, found.parts)
     store.update_solution(
         dataset,

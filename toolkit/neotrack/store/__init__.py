@@ -6,7 +6,7 @@ from neotrack.store._info import DatasetInfo, Stage, StageState
 from neotrack.store._lineage import Lineage
 from neotrack.store._schema import SCHEMA_STATEMENTS, schema_cypher
 from neotrack.store._store import Store, opened
-from neotrack.store._tables import segment_id
+from neotrack.store._tables import frames_spanned, segment_id
 from neotrack.store._vocab import ID_STRIDE, Label, Rel
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Window",
     "check_uri",
     "default_uri",
+    "frames_spanned",
     "opened",
     "schema_cypher",
     "segment_id",

@@ -195,3 +195,10 @@ def hierarchy_columns(table: pd.DataFrame | Mapping[str, Any]) -> dict[str, list
 def segment_id(t: int | np.ndarray, k: int | np.ndarray) -> Any:
     """The id of the k-th candidate (k >= 1) of frame t."""
     return np.asarray(t, dtype=np.int64) * ID_STRIDE + np.asarray(k, dtype=np.int64)
+
+
+def frames_spanned(transitions: pd.DataFrame) -> np.ndarray:
+    """How many frames each transition (``source, target`` ids) spans: 1 between consecutive
+    frames, more over missing ones (a gap closed)."""
+    source, target = (transitions[k].to_numpy(dtype=np.int64) for k in ("source", "target"))
+    return target // ID_STRIDE - source // ID_STRIDE
