@@ -308,20 +308,44 @@ def test_a_merger_holds_both_cells_and_keeps_both_tracks_through_it() -> None:
     assert dict(zip(other.segments.id, other.segments.cells, strict=True)) == cells
 
 
+def test_a_long_merger_keeps_both_tracks() -> None:
+    # two nuclei one blob (560 px, 1.4 cells) for 12 frames: with the default merger_weight the
+    # blob holds both all along; at the former -0.02 per frame (0.24 in all) one track ending in the
+    # blob and a false division after it (0.11) came cheaper, and the blob held one cell most of it
+    n = 12
+    segments = [(0, 1, 50, 40, 400), (0, 2, 50, 60, 400)]
+    segments += [(t, 1, 50, 50, 560) for t in range(1, n + 1)]
+    segments += [(t, k, 50, x, 400) for t in (n + 1, n + 2) for k, x in ((1, 40), (2, 60))]
+    links = [((0, k), (1, 1), 0.45) for k in (1, 2)] + [((t, 1), (t + 1, 1), 0.9) for t in range(1, n)]
+    links += [((n, 1), (n + 1, k), 0.45) for k in (1, 2)] + [((n + 1, k), (n + 2, k), 0.9) for k in (1, 2)]
+    seg, lnk, hier = tables(segments, links)
+
+    def blob_cells(weight: float) -> set[int]:
+        cfg = TrackingConfig(max_objects_per_merger=2, merger_weight=weight)
+        sol = solve_program(build_program(seg, lnk, hier, cfg, cell_area=400.0), cfg)
+        assert len(sol.segments) == len(seg)  # every segment taken either way
+        return set(sol.segments.cells[sol.segments.t.between(1, n)])
+
+    assert blob_cells(TrackingConfig().merger_weight) == {2}
+    assert blob_cells(-0.02) != {2}  # one of the two ends in the blob
+
+
 def test_a_merger_must_fit_in_the_blob_and_pay_off_in_the_tracks() -> None:
     seg, lnk, hier = merger_tables()
 
-    def blob_cells(areas: pd.DataFrame, weight: float) -> set[int]:
+    def blob_cells(areas: pd.DataFrame, weight: float = TrackingConfig().merger_weight) -> set[int]:
         cfg = TrackingConfig(max_objects_per_merger=2, merger_weight=weight)
         sol = solve_program(build_program(areas, lnk, hier, cfg, cell_area=400.0), cfg)
         return set(sol.segments.cells[sol.segments.t.isin([1, 2])])
 
     blob = seg.t.isin([1, 2])
     overlapping = seg.assign(area=seg.area.where(~blob, 560))  # 1.4 cells: two nuclei over each other
-    assert blob_cells(overlapping, -0.02) == {2}  # the default: two cells in, two out
+    assert blob_cells(overlapping) == {2}  # the default: two cells in, two out
     assert blob_cells(overlapping, -1.0) == {1}  # a merger dearer than a lost track and a false division
-    small = seg.assign(area=400)  # a blob of one nucleus's area holds one cell, whatever the tracks
-    assert blob_cells(small, -0.02) == blob_cells(small, 0.0) == {1}
+    young = seg.assign(area=seg.area.where(~blob, 460))  # 1.15 cells: two young nuclei over each other
+    assert blob_cells(young) == {2}
+    small = seg.assign(area=seg.area.where(~blob, 400))  # one nucleus's area: one cell, whatever the tracks
+    assert blob_cells(small) == blob_cells(small, 0.0) == {1}
     # where the hierarchy offers the two cells apart, they are taken apart, as with one cell per segment
     segments = [
         (t, k, 50, 50 + dx, a) for t in range(3) for k, dx, a in ((1, 0, 800), (2, -10, 400), (3, 10, 400))

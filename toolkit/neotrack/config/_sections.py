@@ -308,16 +308,24 @@ class TrackingConfig(_Section):
     max_objects_per_merger: int = Field(default=1, ge=1)
     """Cells one segment may hold (ilastik's parameter): 1, every segment is one cell; above 1,
     touching or overlapping nuclei that no candidate separates can be one segment holding several
-    cells (as many as its area holds, each at most ``size_cap`` typical cells), counted through
-    transitions, appearances and disappearances so that each keeps its track through the merger
-    (``solve/_counts.py``); after the solve each merger is split into its cells
-    (``solve/_mergers.py``). ``solve_window`` takes 1 for now."""
-    merger_weight: float = -0.02
+    cells (as many as its area holds: ``merger_area``), counted through transitions, appearances
+    and disappearances so that each keeps its track through the merger (``solve/_counts.py``);
+    after the solve each merger is split into its cells (``solve/_mergers.py``). ``solve_window``
+    takes 1 for now."""
+    merger_area: float = Field(default=0.55, gt=0)
+    """A segment holds k >= 2 cells only where its area is at least k times this many typical cells:
+    overlapping nuclei hide part of each other, and a young nucleus is about 0.8 of the median
+    (its area grows 1.6-fold over the cycle), so two young nuclei with centres 0.6 radii apart are
+    one blob of about 1.1 median cells. Between one and two cells' area size cannot tell one large
+    nucleus from two overlapping ones: the tracks through the segment decide (``merger_weight``)."""
+    merger_weight: float = -0.005
     """Reward (negative: cost) per cell a segment holds beyond one, per frame; only with
-    ``max_objects_per_merger`` above 1. A merger must pay off in the tracks it keeps: a merger of
-    three frames costs 0.06, less than what one cell per segment makes of it (a track ending in the
-    blob and a false division after it: ``disappear_weight`` + ``division_weight`` = 0.11), and a
-    cell does not appear inside a large nucleus without tracks to gain (``appear_weight``)."""
+    ``max_objects_per_merger`` above 1. What one cell per segment makes of a merger costs 0.11 (a
+    track ending in the blob, ``disappear_weight``, and a false division after it,
+    ``division_weight``) or 0.2 (ending and appearing again); a merger lasting up to 20 frames costs
+    less, and so wins where the tracks show two cells going in and out, as ilastik's appearance
+    and disappearance costs outweigh its count evidence. Each frame still costs, so no cell is
+    made to appear inside a large nucleus (``appear_weight``) for nothing."""
     max_gap: int = Field(default=1, ge=1)
     """Most frames a transition spans: 1, consecutive frames only; 2 also joins a track that ends at
     frame t to one that starts at t + 2 near where it ended (a cell missed in one frame), 3 over

@@ -60,14 +60,14 @@ def add_counts(
     p: TrackingProblem,
     k: int,
     cell_area: float | None,
-    size_cap: float | None,
+    merger_area: float,
     held: Mapping[int, int] | None = None,
 ) -> None:
     """The counts of ``p`` and their rows, in place of the one-cell program's ``one_parent`` and
     ``flow_out``; before any other row (rows are built against the columns there are). ``held``:
     cells of anchored segments chosen outside the window, which their capacity admits whatever
     this window's typical area says."""
-    n = capacity(p, k, cell_area, size_cap)
+    n = capacity(p, k, cell_area, merger_area)
     if held:
         outside = p.segments.id.map(held).fillna(1).to_numpy(dtype=float)
         n = np.maximum(n, outside)
@@ -116,16 +116,18 @@ def edge_needs_target(p: TrackingProblem, n: np.ndarray) -> None:
     )
 
 
-def capacity(p: TrackingProblem, k: int, cell_area: float | None, size_cap: float | None) -> np.ndarray:
-    """n_i = clip(ceil(area_i / (size_cap cell_area)), 1, k): the cells segment i can hold, each
-    at most ``size_cap`` typical cells large (``cell_area``: default the median of the window's
-    candidates; ``size_cap`` default 1.25, as a nucleus grows that much over its cycle). Two nuclei
-    overlapping into one blob of 1.3-2.5 cells' area can be two; a segment of one cell's area is
-    one, however many tracks could lead into it (``size_cap`` None: 1.25 here all the same). The
-    size is the evidence until a learned object count takes its place."""
+def capacity(p: TrackingProblem, k: int, cell_area: float | None, merger_area: float) -> np.ndarray:
+    """n_i = clip(floor(area_i / (merger_area cell_area)), 1, k): the cells segment i can hold,
+    each covering at least ``merger_area`` typical cells of it (``cell_area``: default the median
+    of the window's candidates). Nuclei hide part of each other where they overlap, and a nucleus
+    is about 0.8 of the median right after division (it grows 1.6-fold over its cycle): two young
+    nuclei whose centres are 0.6 radii apart make one blob of 1.1 median cells, which the default
+    0.55 admits as two; a segment of one cell's area is one, however many tracks could lead into
+    it. The size is the evidence until a learned object count takes its place; between one and two
+    cells' area it cannot tell, and the tracks through the segment decide."""
     area = p.segments.area.to_numpy(dtype=float)
     typical = cell_area or (float(np.median(area)) if len(area) else 1.0)
-    return np.clip(np.ceil(area / (typical * (size_cap or 1.25))), 1.0, float(k))
+    return np.clip(np.floor(area / (typical * merger_area)), 1.0, float(k))
 
 
 def conserve(p: TrackingProblem) -> None:

@@ -99,7 +99,7 @@ def resolve_mergers(
     are ``t * ID_STRIDE + k``, after the frame's candidates); ``voxel``: the physical size of a
     pixel per axis, in which k-means and the nearest segments measure distances (a z step is often
     several in-plane pixels). A merger of fewer pixels than cells (possible only with a tiny
-    ``size_cap``) gives as many parts as it has pixels.
+    ``merger_area``) gives as many parts as it has pixels.
     """
     axes = ["z", "y", "x"][-len(frame_shape) :]
     scale = np.ones(len(axes)) if voxel is None else np.asarray(voxel, dtype=float)[-len(axes) :]

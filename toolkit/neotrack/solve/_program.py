@@ -66,7 +66,8 @@ def build_program(
     frame are ignored: it is held as it was chosen (``fixed_cells``: how many cells its segments
     hold where that is more than one, with ``max_objects_per_merger`` above 1). ``frame_shape`` places
     the border for ``image_border_size``; ``cell_area`` is the typical cell's area, up to
-    ``size_cap`` times which size weighting counts a candidate's area. ``tighten=False`` leaves
+    ``size_cap`` times which size weighting counts a candidate's area (and of which a merger's
+    cells cover ``merger_area`` each). ``tighten=False`` leaves
     out ``edge_needs_source``, which integer solutions do not need: only to measure what it brings
     to the LP relaxation (``bench/bench_solve.py``).
     """
@@ -79,7 +80,7 @@ def build_program(
     p = TrackingProblem.create(segments, links, hierarchy, frames)
     k = cfg.max_objects_per_merger
     if k > 1:  # cells counted: conservation over counts instead of one parent / one successor
-        counted.add_counts(p, k, cell_area, cfg.size_cap, fixed_cells)
+        counted.add_counts(p, k, cell_area, cfg.merger_area, fixed_cells)
     else:
         cons.one_parent(p)
         cons.flow_out(p)
