@@ -24,7 +24,8 @@ import tifffile
 
 from evaluate import dataset_of, print_table, run_one, with_overrides
 from neotrack import Config, Store, server
-from neotrack.datasets import SyntheticScene, simulate, write_ctc
+from neotrack.datasets import SyntheticScene, lineage_links, simulate, write_ctc
+from neotrack.store import ID_STRIDE, frames_spanned
 
 SCENE = {"shape": (256, 256), "n_cells": 20, "radius": 8.0, "division_rate": 0.01, "appear_rate": 0.1}
 
@@ -66,14 +67,12 @@ def main() -> None:
 
 def truth_gaps(scene: SyntheticScene) -> list[tuple[int, int, int, int]]:
     """(parent label, its last frame, child label, its first frame) of the truth's tracks that
-    continue a track over missing frames (a child that begins more than a frame after its parent
-    ends)."""
-    ends = dict(zip(scene.tracks.L.tolist(), scene.tracks.E.tolist(), strict=True))
-    children = scene.tracks[scene.tracks.P > 0]
+    continue a track over missing frames (a parent link spanning more than a frame)."""
+    links = lineage_links(scene.tracks)
+    over = links[frames_spanned(links) > 1]
     return [
-        (int(p), ends[int(p)], int(c), int(b))
-        for c, b, p in zip(children.L, children.B, children.P, strict=True)
-        if b - ends[int(p)] > 1
+        (s % ID_STRIDE, s // ID_STRIDE, t % ID_STRIDE, t // ID_STRIDE)
+        for s, t in zip(over.source.tolist(), over.target.tolist(), strict=True)
     ]
 
 

@@ -26,13 +26,13 @@ import re
 import tempfile
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from evaluate import dataset_of, print_table, run_one, with_overrides
 from neotrack import Config, Store, server
 from neotrack.datasets import SyntheticScene, simulate, write_ctc
-from neotrack.export import to_h5_events
+from neotrack.export import read_h5_events, to_h5_events
+from neotrack.store import ID_STRIDE
 
 SCENE = {
     "shape": (256, 256),
@@ -59,8 +59,7 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="neotrack-mergers-") as tmp,
         Store(uri=server.start().uri) as store,
     ):
-        cases = []  # (name, raw images, merged objects)
-        scenes = {}
+        cases: list[tuple[str, Path, str, SyntheticScene | None]] = []  # (name, raw, merged objects, scene)
         for seed in args.seeds:
             scene = simulate(n_frames=args.frames, seed=seed, **SCENE)  # type: ignore[arg-type]
             merged = scene.mergers.groupby(["t", "merger"]).size()
@@ -70,12 +69,10 @@ def main() -> None:
                 f"(frame x merger), {int(merged.sum())} cells in them",
                 flush=True,
             )
-            cases.append(
-                (f"seed {seed}", write_ctc(scene, Path(tmp) / f"merger-scene-{seed}"), str(len(merged)))
-            )
-            scenes[f"seed {seed}"] = scene
-        cases += [(f"{seq.parent.name}/{seq.name}", seq.resolve(), "-") for seq in args.sequence]
-        for name, raw, merged_objects in cases:
+            raw = write_ctc(scene, Path(tmp) / f"merger-scene-{seed}")
+            cases.append((f"seed {seed}", raw, str(len(merged)), scene))
+        cases += [(f"{seq.parent.name}/{seq.name}", seq.resolve(), "-", None) for seq in args.sequence]
+        for name, raw, merged_objects, scene in cases:
             for cells in (1, 2):
                 config = with_overrides(Config(), args.overrides)
                 config.data.working_dir = Path(tmp)
@@ -83,15 +80,15 @@ def main() -> None:
                 label = f"max_objects_per_merger-{cells}"
                 row = run_one(store, raw, "raw", config, label)
                 solve = re.search(r"solve ([0-9.]+) s", row[-1])  # the stages' seconds
+                dataset = dataset_of(raw, label)
+                made = store.has_dataset(dataset)  # (a run refused early made none)
                 checked = ("-", "-", "-")
-                if cells > 1 and name in scenes and store.has_dataset(dataset_of(raw, label)):
-                    checked = h5_mergers(
-                        store, dataset_of(raw, label), scenes[name], Path(tmp) / f"{label}-h5"
-                    )
+                if cells > 1 and scene is not None and made:
+                    checked = h5_mergers(store, dataset, scene, Path(tmp) / f"{label}-h5")
                 seconds = solve.group(1) if solve else "-"
                 rows.append((name, merged_objects, str(cells), *row[2:5], seconds, *checked))
-                if store.has_dataset(dataset_of(raw, label)):  # (a run refused early made none)
-                    store.delete_dataset(dataset_of(raw, label))
+                if made:
+                    store.delete_dataset(dataset)
     columns = ["scene", "merged objects", "max_objects_per_merger", "TRA", "DET", "LNK", "solve s"]
     print_table([*columns, "merged objects told apart", "found as mergers", "Mergers rows true"], rows)
 
@@ -101,20 +98,13 @@ def h5_mergers(store: Store, dataset: str, scene: SyntheticScene, out: Path) -> 
     docstring): true objects whose cells the result tells apart (two objects, or one merger's two
     cells), true objects found as a merger, ``Mergers`` rows that are true; each "n of m"."""
     to_h5_events(dataset, out, store=store, overwrite=True)
+    frames, _, mergers = read_h5_events(out)
     truth = [(int(t), set(group.L)) for (t, _), group in scene.mergers.groupby(["t", "merger"])]
     rows = []  # (frame, the true cells whose markers the row's cells cover)
-    frames = {}
-    for path in sorted(out.glob("*.h5")):
-        t = int(path.stem)
-        with h5py.File(path) as f:
-            frames[t] = labels = np.asarray(f["segmentation/labels"])[:, :, 0].T  # (x, y, 1) -> (y, x)
-            if "tracking/Mergers" not in f:
-                continue
-            resolved = f.get("tracking/ResolvedMergers", {})
-            for label, _ in np.asarray(f["tracking/Mergers"]):
-                cells = np.asarray(resolved[str(label)]) if str(label) in resolved else [label]
-                covered = set(np.unique(scene.labels[t][np.isin(labels, cells)]).tolist()) - {0}
-                rows.append((t, covered))
+    for merger, parts in zip(mergers.id, mergers.parts, strict=True):
+        t = int(merger) // ID_STRIDE
+        cells = np.asarray(parts or (merger,)) % ID_STRIDE  # its resolved cells, else itself
+        rows.append((t, set(np.unique(scene.labels[t][np.isin(frames[t], cells)]).tolist()) - {0}))
 
     def under(t: int, cell: int) -> int:  # the result's object on the cell's marker (0: none)
         values = frames[t][scene.labels[t] == cell]

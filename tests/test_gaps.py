@@ -22,7 +22,7 @@ from neotrack.export import import_h5_events, objects_table, to_ctc, to_h5_event
 from neotrack.export._h5 import frame_events
 from neotrack.linking import link
 from neotrack.solve import assign_tracks, solve, solve_window
-from neotrack.solve._gaps import close_gaps
+from neotrack.solve._gaps import close_gaps, gap_candidates
 from neotrack.store import ID_STRIDE, Store, frames_spanned, segment_id
 
 
@@ -62,12 +62,15 @@ def test_a_track_missed_for_a_frame_or_two_is_joined_to_the_one_that_starts_near
 
 
 def test_joins_are_the_best_matching_of_ends_to_starts() -> None:
-    a, b = track(1, range(0, 4), 100, 100), track(2, range(0, 4), 100, 130)  # two ends at frame 3
+    a, b = track(1, range(0, 4), 100, 100), track(2, range(0, 4), 100, 110)  # two ends at frame 3
     near_a, near_b = track(3, range(5, 8), 100, 103), track(4, range(5, 8), 100, 121)  # two starts
     selected = pd.concat([a, b, near_a, near_b], ignore_index=True)
     transitions = pd.concat([moves(a), moves(b), moves(near_a), moves(near_b)])
     gaps = close_gaps(selected, transitions, TrackingConfig(max_gap=2), 10.0)
-    # b's nearest start is near_b (9 away) and a's near_a (3): the best matching joins each once
+    # near_a is the nearest start of both a (3 away) and b (7; near_b 11): the best matching joins
+    # each end and each start once, b to near_b, rather than each end to its nearest start
+    candidates = gap_candidates(selected, transitions, TrackingConfig(max_gap=2), 10.0, (), (1.0, 1.0))
+    assert len(candidates) > len(gaps) and ((candidates.source % ID_STRIDE) == 2).sum() == 2
     assert sorted(zip(gaps.source % ID_STRIDE, gaps.target % ID_STRIDE, strict=True)) == [(1, 3), (2, 4)]
     # a start is joined once: with one start between two ends, the nearer end takes it
     selected = pd.concat([a, b, near_a], ignore_index=True)
@@ -228,6 +231,16 @@ def test_generated_cells_can_go_unseen_and_the_truth_has_the_gaps_as_ctc_does() 
     assert len(scene.tracks) > len(seen.tracks) and scene.n_divisions == seen.n_divisions
     with pytest.raises(InputError, match="missed"):
         simulate(n_frames=3, missed=1.0)
+
+
+def test_merged_cells_that_go_unseen_leave_the_truth_of_mergers() -> None:
+    scene = simulate(n_frames=30, shape=(128, 128), n_cells=12, mergers=0.5, missed=0.1, seed=3)
+    rows = scene.mergers
+    assert len(rows) and len(scene.missed)
+    assert all((scene.labels[t] == label).any() for t, label in rows[["t", "L"]].itertuples(index=False))
+    assert rows.groupby(["t", "merger"]).size().min() >= 2
+    full = simulate(n_frames=30, shape=(128, 128), n_cells=12, mergers=0.5, seed=3)
+    assert len(rows) < len(full.mergers)  # (the scene had merged cells go unseen)
 
 
 def test_h5_events_carry_a_truth_with_gaps_and_daughters_seen_late() -> None:

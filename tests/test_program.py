@@ -177,7 +177,20 @@ def test_a_start_near_the_optimum_gives_the_same_optimum(seed: int) -> None:
         assert out not in set(warm.segments.id)
 
 
-def test_a_kept_basis_starts_an_overlapping_program_and_never_changes_the_optimum() -> None:
+def test_a_kept_basis_starts_an_overlapping_program_and_never_changes_the_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import highspy
+
+    iterations: list[int] = []  # of each LP and program HiGHS runs
+
+    class Counting(highspy.Highs):  # type: ignore[misc]
+        def run(self):  # type: ignore[no-untyped-def]
+            found = super().run()
+            iterations.append(int(self.getInfo().simplex_iteration_count))
+            return found
+
+    monkeypatch.setattr(highspy, "Highs", Counting)
     seg, lnk, hier = random_window(np.random.default_rng(7))
     cfg = TrackingConfig(solution_gap=0.0)
     p = build_program(seg, lnk, hier, cfg, cell_area=500.0)
@@ -195,9 +208,13 @@ def test_a_kept_basis_starts_an_overlapping_program_and_never_changes_the_optimu
     found = first.basis.statuses_for(q)
     assert found is not None and (len(found[0]), len(found[1])) == (q.n_cols, q.n_rows)
     assert (found[0] != 0).any() and set(np.unique(np.concatenate(found))) <= {0, 1, 2}  # a real start
+    iterations.clear()
     warm = solve_program(q, cfg, basis=first.basis)
+    warm_iterations = iterations[0]
+    iterations.clear()
     cold = solve_program(q, cfg)
     assert warm.objective == pytest.approx(cold.objective, abs=1e-6)
+    assert warm_iterations < iterations[0] / 2  # the basis reached HiGHS: far fewer iterations
     assert out not in set(warm.segments.id)
     # a basis that names nothing of a program is no start; one of another program is only a start
     assert Basis(np.array([[1, 2, 3]]), np.array([1], np.int8)).statuses_for(q) is None

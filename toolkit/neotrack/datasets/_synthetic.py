@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -418,7 +419,8 @@ def _unseen_in_truth(
     """The ground truth of cells unseen in some frames, as CTC has it (in place): absent there; a
     cell seen before and after a run of unseen frames continues after it as a new track (the next
     free label) whose parent is its track before, and its later daughters and merger rows follow
-    the new label. A cell unseen all its life leaves its daughters without a parent. Returns the
+    the new label; a merged object loses the rows of its unseen cells, and is none when one is
+    left. A cell unseen all its life leaves its daughters without a parent. Returns the
     ``missed`` rows with the label each cell had when it went unseen."""
     next_label = max(tracks) + 1
     by_cell: dict[int, list[int]] = {}
@@ -454,6 +456,10 @@ def _unseen_in_truth(
             for row in tracks.values():
                 if row[2] == label:
                     row[2] = 0
+    gone = set(unseen)
+    merged[:] = [row for row in merged if (row[0], row[2]) not in gone]
+    cells = Counter((t, m) for t, m, _ in merged)
+    merged[:] = [row for row in merged if cells[row[0], row[1]] > 1]  # one cell seen is no merger
     return sorted(unseen)
 
 

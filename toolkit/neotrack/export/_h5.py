@@ -19,7 +19,7 @@ from neotrack.candidates import CandidateMasks
 from neotrack.config import Config
 from neotrack.errors import InputError
 from neotrack.export._common import check_unchanged, dataset_inputs, painted_frames, solved_dataset
-from neotrack.store import ID_STRIDE, Store, opened
+from neotrack.store import ID_STRIDE, Store, frames_spanned, opened
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ def frame_events(
     if t == 0:
         return merged
     into = transitions[transitions.target // ID_STRIDE == t]
-    over = into[into.source // ID_STRIDE < t - 1]  # a gap closed (a move: ``solve/_gaps.py``)
-    into = into[into.source // ID_STRIDE == t - 1]
+    span = frames_spanned(into)
+    over, into = into[span > 1], into[span == 1]  # over: a gap closed (a move: ``solve/_gaps.py``)
     # children here: a mother whose other daughter is seen only later (a CTC truth's parent link
     # across missing frames) moves into this one, and that one comes as a MultiFrameMoves row
     siblings = into.source.map(into.groupby("source").size())

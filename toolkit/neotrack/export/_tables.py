@@ -25,16 +25,15 @@ def objects_table(dataset: str, store: Store | None = None) -> pd.DataFrame:
     """ilastik's CSV-Table: ``frame, labelimageId, trackId, lineageId, parentTrackId,
     mergerLabelId`` and features, one row per object, sorted by frame and label."""
     with opened(store) as st:
-        selected, transitions = _solution(st, dataset)
-        return _objects(selected, transitions, st.read_parts(dataset))
+        selected, _ = _solution(st, dataset)
+        return _objects(selected, st.read_parts(dataset))
 
 
-def _objects(selected: pd.DataFrame, transitions: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+def _objects(selected: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
     merger = parts.set_index("id").merger
-    # a track's first object: no parent, or one of another track (a division, a gap closed)
-    track = selected.set_index("id").track_id
-    before = selected.id.map(transitions.set_index("target").source).map(track)
-    first = before.isna() | (before != selected.track_id)
+    # a track's first object, the one that names its parent: tracks run frame by frame (a
+    # division or a gap closed starts a new one), so it is the track's earliest
+    first = selected.t == selected.groupby("track_id").t.transform("min")
     table = pd.DataFrame(
         {
             "frame": selected.t,
@@ -78,9 +77,9 @@ def to_csv(dataset: str, out_dir: str | Path, store: Store | None = None, overwr
         if not overwrite and any((out / n).exists() for n in names):
             raise DatasetExistsError(f"{out} already holds CSV exports: --overwrite to replace them")
         out.mkdir(parents=True, exist_ok=True)
-        selected, transitions = _solution(st, dataset)
+        selected, _ = _solution(st, dataset)
         parts = st.read_parts(dataset)
-        _objects(selected, transitions, parts).to_csv(out / "objects.csv", index=False)
+        _objects(selected, parts).to_csv(out / "objects.csv", index=False)
         divisions_table(dataset, st).to_csv(out / "divisions.csv", index=False)
         _mergers(selected, parts).to_csv(out / "mergers.csv", index=False)
     return out

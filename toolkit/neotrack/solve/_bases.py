@@ -63,11 +63,9 @@ class Basis:
         p: TrackingProblem,
         col_status: np.ndarray,
         row_status: np.ndarray,
-        names: np.ndarray | None = None,
+        names: np.ndarray,
     ) -> Basis:
-        """The basis of program ``p`` from its columns' and rows' statuses (``names``: ``p.names()``,
-        where already made)."""
-        names = p.names() if names is None else names
+        """The basis of program ``p`` from its columns' and rows' statuses (``names``: ``p.names()``)."""
         status = np.concatenate([col_status, row_status]).astype(np.int8)
         keep = (names[:, 0] != 0) & (status != _cold(p))
         return cls(names[keep], status[keep])
@@ -137,14 +135,14 @@ class BasisFolder:
         self.folder = folder
         self._unwritable = False
 
-    def save(self, basis: Basis) -> None:
-        """Keep ``basis`` for the frames it names (written whole or not at all; after a failed
-        write, this folder is written no more: one warning, not one per window). Files whose
-        frames newer ones hold, and what interrupted writes left, are removed."""
+    def save(self, basis: Basis, first: int, last: int) -> None:
+        """Keep ``basis`` for frames ``first`` to ``last``, those solved (its statuses of them; an
+        edge frame whose statuses a cold start has too is covered all the same). Written whole or
+        not at all; after a failed write, this folder is written no more: one warning, not one per
+        window. Files whose frames newer ones hold, and what interrupted writes left, are removed."""
+        basis = basis.within(first, last)
         if not len(basis.status) or self._unwritable:
             return
-        frames = basis.frames()
-        first, last = int(frames.min()), int(frames.max())
         temporary = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

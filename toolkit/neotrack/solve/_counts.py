@@ -36,7 +36,7 @@ COUNTS = {"cells": "node", "arrive": "appear", "leave": "disappear", "flow": "ed
 def require_one_cell(cfg: TrackingConfig, info: DatasetInfo) -> None:
     """Refuse counts in ``solve_window``: a range solved again holds one cell per segment for now
     (mergers in a range, resolved again around its anchors, are a later step), so neither settings
-    that count cells nor a dataset whose solution holds mergers (as its solve or import recorded)
+    that count cells nor a dataset whose solution holds mergers (as its solve recorded; imported
     are taken."""
     held = int(info.solve.attrs.get("mergers") or 0)
     if cfg.max_objects_per_merger > 1 or held:

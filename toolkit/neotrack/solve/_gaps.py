@@ -132,7 +132,7 @@ def close_gaps(
         raise RuntimeError(f"gap closing found no matching: {found.message}")
     joined = pairs[found.x > 0.5]
     log.info(
-        "%d gaps closed (of %d track ends and starts that could be joined), %d over one missed frame",
+        "%d gaps closed (of %d candidate joins of a track end to a track start), %d over one missed frame",
         len(joined),
         len(pairs),
         int((joined.gap == 2).sum()),

@@ -180,5 +180,5 @@ def solve_program(
     if "cells" in p.counted:
         chosen["cells"] = best.x[p.col("cells")][node].astype(np.int64)
         edges["cells"] = best.x[p.col("flow")][edge].astype(np.int64)
-    kept = None if best.basis is None else Basis.of(p, *best.basis, names=names)
+    kept = None if best.basis is None or names is None else Basis.of(p, *best.basis, names)
     return ProgramSolution(chosen, edges, best.objective, best.gap, best.solver, kept)

@@ -131,8 +131,10 @@ def _solve_range(
         basis = near.result() if near is not None else None
     old = around[around.t.between(lo, hi)]
     source_t = around_next.source // ID_STRIDE
-    old_next = around_next[(source_t >= lo) & (source_t < hi)]  # what the program decides again
-    over = around_next[crossing(around_next, start, stop)]  # gaps into, out of or over the range
+    again = (source_t >= lo) & (source_t < hi)  # what the program decides again
+    crosses = crossing(around_next, start, stop)  # gaps into, out of or over the range
+    old_next, over = around_next[again], around_next[crosses]
+    replaced, kept = around_next[again | crosses], around_next[~(again | crosses)]
     fixed = old[old.t == lo] if lo < start else None  # the left anchor keeps its ids too
     right = set(old.id[old.t == hi]) if hi >= stop else None
     job = dataclasses.replace(
@@ -149,31 +151,29 @@ def _solve_range(
     inside = chosen[(chosen.t >= start) & (chosen.t < stop)]
     edges = solution.transitions.loc[solution.transitions.source_t < stop, ["source", "target"]]
     placed = job.window.segments[job.window.segments.id.isin(inside.id)]  # (with their positions)
-    replaced = pd.concat([old_next, over]).drop_duplicates(["source", "target"])  # (gaps out of [lo, hi))
-    gaps = _gaps_again(
-        around, around_next, replaced, placed, edges, config.tracking, reach, info, (start, stop)
-    )
+    gaps = _gaps_again(around, kept, placed, edges, config.tracking, reach, info, (start, stop))
     joined = pd.concat([edges, gaps], ignore_index=True)
     outside = around[around.id.isin(gaps.source) & (around.t < lo)]  # joined from before the range
+    anchored = pd.concat([fixed, outside], ignore_index=True)[["id", *COLUMNS]]  # keep their ids
     tracks = assign_tracks(
         chosen,
         joined,
         before=old,
         before_transitions=replaced,
-        fixed=None if fixed is None and outside.empty else pd.concat([fixed, outside], ignore_index=True),
+        fixed=anchored,
         next_id=next_id,
     )
     changed = _differing(tracks, old)
     retracked = changed.iloc[:0]
     # what follows the right anchor follows its new track ids, as do starts after it whose join changed
-    known = pd.concat([tracks, *(t[["id", *COLUMNS]] for t in (fixed, outside) if t is not None)])
+    known = pd.concat([tracks, anchored])
     moved = pd.concat([changed[changed.id.isin(right or ())], _rejoined(around, known, gaps, over, hi)])
     if len(moved):
         retracked = retrack_descendants(moved, store.read_descendants(dataset, moved.id.tolist()))
         retracked = pd.concat([moved[~moved.id.isin(chosen.id)], retracked], ignore_index=True)
     if len(gaps):  # (recorded first: a span read too long costs a wider read, one too short a gap)
-        span = max(recorded_span(info), int(frames_spanned(gaps).max()))
-        store.update_dataset(dataset, solve_span=span)
+        longest = max(recorded_span(info), int(frames_spanned(gaps).max()))
+        store.update_dataset(dataset, solve_span=longest)
     store.update_solution(
         dataset,
         **_changes(old, replaced, inside, joined, start, stop),
@@ -184,7 +184,7 @@ def _solve_range(
             dataset, solve_gaps=int(info.solve.attrs.get("gaps") or 0) + len(gaps) - len(over)
         )
     if bases is not None and solution.basis is not None:  # the next correction here starts from it
-        bases.save(solution.basis.within(start, stop - 1))  # (the anchors' frames hold a few)
+        bases.save(solution.basis, start, stop - 1)  # (the anchors' frames hold a few)
     return WindowResult(
         dataset,
         start,
@@ -201,8 +201,7 @@ def _solve_range(
 
 def _gaps_again(
     around: pd.DataFrame,
-    around_next: pd.DataFrame,
-    replaced: pd.DataFrame,
+    kept: pd.DataFrame,
     inside: pd.DataFrame,
     edges: pd.DataFrame,
     cfg: TrackingConfig,
@@ -213,12 +212,11 @@ def _gaps_again(
     """The gaps closed anew that cross the range (``_gaps.close_gaps``; ``reach``: the links'
     ``max_distance``, None without gap closing), among the ends and starts of the solution around
     it as it is now: what lies outside the range and the range's new choice (``inside``), the
-    transitions the program did not decide again (``around_next`` less ``replaced``) and those it
+    transitions read around it that were not decided again (``kept``) and those the program
     chose (``edges``)."""
     if reach is None:
         return edges.iloc[:0]
     start, stop = range_
-    kept = around_next.drop(index=replaced.index.unique())
     segments = pd.concat([around[(around.t < start) | (around.t >= stop)], inside], ignore_index=True)
     transitions = pd.concat([kept[["source", "target"]], edges], ignore_index=True)
     frame_shape, voxel = tuple((info.shape or ())[1:]), tuple(info.voxel)

@@ -238,7 +238,7 @@ def _commit(
     store.write_selection(dataset, kept.id.tolist(), kept.cells.tolist() if "cells" in kept else None)
     store.write_transitions(dataset, edges[(edges.source_t >= sources[0]) & (edges.source_t < sources[1])])
     if bases is not None and solution.basis is not None:
-        bases.save(solution.basis.within(frames[0], frames[1] - 1))
+        bases.save(solution.basis, frames[0], frames[1] - 1)
 
 
 def _one_pass(

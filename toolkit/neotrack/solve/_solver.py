@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from neotrack.config import TrackingConfig
 from neotrack.errors import SolveError
+from neotrack.solve._bases import BASIC, LOWER, UPPER
 from neotrack.solve._problem import TrackingProblem
 
 if TYPE_CHECKING:
@@ -183,8 +184,9 @@ def _highs(
             elif start is not None:
                 h.setBasis(_basis_near(a, row_lo, row_hi, np.clip(start, p.lower, p.upper)))
     h.run()
-    if keep_basis and (lp_first or relax) and h.getModelStatus() == status.kOptimal:
-        kept = _optimal_statuses(h, p, row_hi)
+    lp = h.getSolution() if (lp_first or relax) and h.getModelStatus() == status.kOptimal else None
+    if keep_basis and lp is not None:
+        kept = _optimal_statuses(lp, p, row_hi)
     h.setOptionValue("presolve", "choose")
     if lp_first or relax:
         lp_status = h.getModelStatus()
@@ -194,8 +196,8 @@ def _highs(
             _no_solution(where, lp_status.name)
         h.changeColsIntegrality(p.n_cols, np.arange(p.n_cols, dtype=np.int32), integer.astype(np.uint8))
         rounded = None
-        if lp_status == status.kOptimal:
-            x = np.asarray(h.getSolution().col_value)
+        if lp is not None:
+            x = np.asarray(lp.col_value)
             bound = h.getInfo().objective_function_value
             if relax:
                 return Optimum(x, bound, 0.0, "HiGHS", kept)
@@ -236,7 +238,7 @@ def _time_left(h: highspy.Highs, cfg: TrackingConfig, started: float) -> None:
 
 
 def _optimal_statuses(
-    h: highspy.Highs, p: TrackingProblem, row_hi: np.ndarray
+    solution: highspy.HighsSolution, p: TrackingProblem, row_hi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The statuses of an optimal LP's columns and rows (0 at the lower bound, 1 basic, 2 at the
     upper), read off its primal and dual values: a column strictly between its bounds, or with a
@@ -244,13 +246,15 @@ def _optimal_statuses(
     unless its dual is nonzero. In these degenerate LPs that is not always HiGHS's own basis, but
     a start from it takes as few iterations, and reading HiGHS's basis into Python costs 25 ms a
     window (a list of objects per status) where this costs 2."""
-    solution, tol = h.getSolution(), 1e-9
+    tol = 1e-9
     x, reduced = np.asarray(solution.col_value), np.asarray(solution.col_dual)
     activity, dual = np.asarray(solution.row_value), np.asarray(solution.row_dual)
     at_upper = x >= p.upper - tol
     inside = (x > p.lower + tol) & ~at_upper
-    cols = np.where(inside | (np.abs(reduced) <= tol), 1, np.where(at_upper & (p.upper > p.lower), 2, 0))
-    rows = np.where(np.abs(dual) <= tol, 1, np.where(np.abs(activity - row_hi) <= tol, 2, 0))
+    cols = np.where(
+        inside | (np.abs(reduced) <= tol), BASIC, np.where(at_upper & (p.upper > p.lower), UPPER, LOWER)
+    )
+    rows = np.where(np.abs(dual) <= tol, BASIC, np.where(np.abs(activity - row_hi) <= tol, UPPER, LOWER))
     return cols.astype(np.int8), rows.astype(np.int8)
 
 
@@ -264,8 +268,8 @@ def _alien(col_status: np.ndarray, row_status: np.ndarray) -> highspy.HighsBasis
         dtype=object,
     )
     basis = highspy.HighsBasis()
-    basis.col_status = kinds[np.where(col_status > 2, 0, col_status)].tolist()  # others: at a bound
-    basis.row_status = kinds[np.where(row_status > 2, 0, row_status)].tolist()
+    basis.col_status = kinds[np.where(col_status > UPPER, LOWER, col_status)].tolist()  # others: a bound
+    basis.row_status = kinds[np.where(row_status > UPPER, LOWER, row_status)].tolist()
     basis.alien = True
     basis.valid = False
     return basis
@@ -280,7 +284,7 @@ def _basis_near(
     with slacks; from it the dual simplex needs about half the iterations of a cold start."""
     ax = a @ x
     at_lo, at_hi = np.isclose(ax, row_lo, atol=1e-9), np.isclose(ax, row_hi, atol=1e-9)
-    return _alien(np.where(x > 0.5, 1, 0), np.where(at_lo, 0, np.where(at_hi, 2, 1)))
+    return _alien(np.where(x > 0.5, BASIC, LOWER), np.where(at_lo, LOWER, np.where(at_hi, UPPER, BASIC)))
 
 
 def _around_fractions(a: sp.csr_matrix, x: np.ndarray) -> np.ndarray:
