@@ -86,6 +86,37 @@ def test_resolution_keeps_each_cell_on_its_side_through_a_merger() -> None:
         assert (side == np.sign(where[cell][1] - 30)).all()
 
 
+def test_sisters_born_into_one_blob_are_its_two_parts_each_her_daughter() -> None:
+    # mother D at t 0 divides into blob S at t 1 (one transition carrying both daughters), which
+    # parts at t 2 into L (left) and R (right): S splits in two, each part a daughter of D, and
+    # each hands her cell on to the segment on her side
+    shape = (40, 60)
+    ids = {"D": int(segment_id(0, 1)), "S": int(segment_id(1, 1)), "L": int(segment_id(2, 1))}
+    ids["R"] = int(segment_id(2, 2))
+    where = {"D": (20, 30), "S": (20, 30), "L": (20, 18), "R": (20, 42)}
+    selected = pd.DataFrame(
+        [(ids[n], ids[n] // ID_STRIDE, *where[n]) for n in where], columns=["id", "t", "y", "x"]
+    )
+    pairs = [("D", "S"), ("S", "L"), ("S", "R")]
+    transitions = pd.DataFrame([(ids[a], ids[b]) for a, b in pairs], columns=["source", "target"])
+    mergers = pd.DataFrame({"id": [ids["S"]], "cells": [2]})
+    carried = pd.DataFrame({"source": [ids["D"]], "target": [ids["S"]], "cells": [2]})
+    blob = disc(shape, (20, 25), 7) | disc(shape, (20, 35), 7)
+
+    def mask_of(i: int) -> tuple[np.ndarray, tuple[slice, ...]]:
+        return blob, (slice(0, shape[0]), slice(0, shape[1]))
+
+    found = resolve_mergers(selected, transitions, mergers, carried, mask_of, shape, {1: 3})
+    parts = found.parts.set_index("id")
+    assert len(parts) == 2 and np.bincount(parts.index % ID_STRIDE).tolist()[3:] == [1, 1]
+    assert (parts.area > 0.4 * blob.sum()).all()  # halves, not the mother's position twice over
+    add = set(zip(found.add.source, found.add.target, strict=True))
+    assert {(ids["D"], part) for part in parts.index} <= add  # both daughters of D
+    for part in parts.index:  # each on to the segment on her side
+        assert (part, ids["L"] if parts.x[part] < 30 else ids["R"]) in add
+    assert len(add) == 4
+
+
 def test_a_merger_in_3d_is_split_in_physical_space() -> None:
     # a blob 4 slices deep and 12 pixels wide; with slices 4 pixels apart it is deeper than wide:
     # two cells that appeared inside it are told apart along z, as they would be along y in pixels
@@ -249,6 +280,59 @@ def test_mergers_are_solved_resolved_exported_and_replaced_by_the_next_solve(
     assert store.read_parts(name).empty and store.read_counts(name)[0].empty
     again, _ = store.read_solution(name)
     assert not again.id.isin(parts.id).any()
+
+
+def sisters_movie() -> np.ndarray:
+    """Label images: a round nucleus (t 0-1) divides into two that segmentation keeps as one object
+    (t 2-4: an ellipse twice as long as wide, as two young nuclei side by side are, 1.4 cells'
+    area), which then part (t 5-6, 16 px apart); three round nuclei elsewhere give the typical cell."""
+    shape, frames = (96, 96), []
+    yy, xx = np.indices(shape)
+    for t in range(7):
+        labels = np.zeros(shape, np.uint16)
+        for label, centre in enumerate([(16, 16), (80, 16), (80, 80)], start=1):
+            labels[disc(shape, centre, 8)] = label
+        if t < 2:
+            labels[disc(shape, (48, 48), 8.5)] = 4
+        elif t < 5:
+            labels[((yy - 48) / 6.5) ** 2 + ((xx - 48) / 14) ** 2 <= 1] = 4
+        else:
+            labels[disc(shape, (48, 40), 7)], labels[disc(shape, (48, 56), 7)] = 4, 5
+        frames.append(labels)
+    return np.stack(frames)
+
+
+def test_sisters_that_stay_one_blob_are_born_into_a_merger_and_exported_as_a_split(
+    store: Store, name: str, tmp_path: Path
+) -> None:
+    segment(labels=sisters_movie(), dataset=name, store=store)
+    link(name, store=store)
+
+    def lineage(shape: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        cfg = Config.from_dict({"tracking": {"max_objects_per_merger": 2, "merger_shape": shape}})
+        solve(name, cfg, store)
+        selected, transitions = store.read_solution(name)
+        return selected[(selected.y - 48).abs() < 20], transitions, store.read_parts(name)
+
+    selected, transitions, parts = lineage(0.02)  # the default: the blob's shape is two cells'
+    assert sorted(parts.id // ID_STRIDE) == [2, 2, 3, 3, 4, 4]  # each blob frame resolved in two
+    mother = selected.id[selected.t == 1].item()
+    born = transitions.target[transitions.source == mother]
+    assert len(born) == 2 and set(born) <= set(parts.id)  # she divides at 1 -> 2, into the blob
+    tracks = selected.groupby("track_id").t.agg(["min", "max"])
+    assert sorted(map(tuple, tracks.to_numpy())) == [(0, 1), (2, 6), (2, 6)]
+    assert (selected.parent_track_id[selected.t >= 2] == selected.track_id[selected.t == 0].item()).all()
+    h5_dir = to_h5_events(name, tmp_path / "h5", store)
+    with h5py.File(h5_dir / "00002.h5", "r") as f:  # ilastik's Splits: mother, daughter, daughter
+        splits = np.asarray(f["tracking/Splits"])
+    assert len(splits) == 1 and set(splits[0, 1:]) == set(born % ID_STRIDE)
+    import_h5_events(h5_dir, f"{name}-h5", store)  # and back, exactly
+    assert_same_files(h5_dir, to_h5_events(f"{name}-h5", tmp_path / "h5-again", store))
+    # without shape evidence the tracks cannot tell: she is carried through the blob as one cell
+    selected, transitions, parts = lineage(0.0)
+    assert parts.empty
+    tracks = selected.groupby("track_id").t.agg(["min", "max"])
+    assert sorted(map(tuple, tracks.to_numpy())) == [(0, 4), (5, 6), (5, 6)]
 
 
 def test_cells_written_later_keep_those_stored_before_in_their_frame(store: Store, name: str) -> None:

@@ -386,24 +386,34 @@ def test_a_nucleus_somewhat_larger_than_the_typical_one_is_still_one_cell() -> N
         assert k == 1 or (sol.segments.cells == 1).all()
 
 
-def test_a_division_sends_one_cell_over_each_of_two_transitions() -> None:
-    # a cell runs into a blob of two cells' area, which then parts into two: either the cell
-    # divides (one cell over each transition) or a second cell appeared in the blob; never a
-    # division sending both daughters over one transition
-    segments = [(0, 1, 50, 40, 400), (1, 1, 50, 42, 400), (2, 1, 50, 50, 800), (3, 1, 50, 50, 800)]
+def test_sisters_that_stay_one_blob_divide_into_it_where_its_shape_shows_two_cells() -> None:
+    # a round cell runs into a blob of 1.5 cells' area for t 2-3, which then parts into two. With
+    # the blob as long as two cells side by side (elongation 2, a single cell's 1), she divided into
+    # it: one transition carries both daughters (more than its source holds), then one each; with
+    # a round blob, or no shape evidence, she divides when the two are seen apart, at t 3 -> 4
+    segments = [(0, 1, 50, 40, 400), (1, 1, 50, 42, 400), (2, 1, 50, 50, 600), (3, 1, 50, 50, 600)]
     segments += [(4, 1, 50, 40, 400), (4, 2, 50, 60, 400)]
     links = [((0, 1), (1, 1), 0.9), ((1, 1), (2, 1), 0.45), ((2, 1), (3, 1), 0.9)]
     links += [((3, 1), (4, 1), 0.45), ((3, 1), (4, 2), 0.45)]
     seg, lnk, hier = tables(segments, links)
-    for division_weight, blob in ((-0.01, 1), (-1.0, 2)):  # a division cheaper, dearer than an arrival
-        cfg = TrackingConfig(max_objects_per_merger=2, division_weight=division_weight)
-        sol = solve_program(build_program(seg, lnk, hier, cfg, cell_area=400.0), cfg)
+
+    def solved(elongation: float, **settings: float):  # type: ignore[no-untyped-def]
+        cfg = TrackingConfig(max_objects_per_merger=2, **settings)  # type: ignore[arg-type]
+        shaped = seg.assign(elongation=np.where(seg.t.isin([2, 3]), elongation, 1.0))
+        sol = solve_program(build_program(shaped, lnk, hier, cfg, cell_area=400.0), cfg)
+        assert len(sol.transitions) == 5 and len(sol.segments) == len(seg)
         cells = dict(zip(sol.segments.id, sol.segments.cells, strict=True))
-        for source, carried in zip(sol.transitions.source, sol.transitions.cells, strict=True):
-            assert carried <= cells[source]  # no transition carries more than its source holds
-        assert cells[sid(3, 1)] == blob  # (a second cell arrives as late as it can: at t 3)
-        assert sol.transitions.cells[sol.transitions.source == sid(3, 1)].tolist() == [1, 1]
-        assert len(sol.transitions) == 5
+        carried = sol.transitions.set_index(["source", "target"]).cells.to_dict()
+        return (
+            cells[sid(2, 1)],
+            carried[(sid(1, 1), sid(2, 1))],
+            sol.transitions.cells[sol.transitions.source == sid(3, 1)].tolist(),
+        )
+
+    assert solved(2.0) == (2, 2, [1, 1])  # divided into the blob: both daughters over one transition
+    assert solved(1.0) == (1, 1, [1, 1])  # a round blob: her division is the parting
+    assert solved(2.0, merger_shape=0.0) == (1, 1, [1, 1])
+    assert solved(2.0, division_weight=-1.0)[1] == 1  # a division dearer than a cell appearing in it
 
 
 def test_an_anchored_merger_keeps_its_cells_whatever_this_window_s_typical_area() -> None:

@@ -71,12 +71,14 @@ def add_counts(
     if held:
         outside = p.segments.id.map(held).fillna(1).to_numpy(dtype=float)
         n = np.maximum(n, outside)
-    most = {"cells": n, "arrive": n, "leave": n, "flow": np.minimum(n[p.src], n[p.dst])}
+    # a transition carries what both ends hold, and two daughters from a single cell dividing
+    flow = np.minimum(np.maximum(n[p.src], 2.0), n[p.dst])
+    most = {"cells": n, "arrive": n, "leave": n, "flow": flow}
     for kind, binary in COUNTS.items():
         p.add_counts(kind, binary, most[kind])
     conserve(p)
     counts_follow_choices(p, most)
-    only_single_cells_divide(p, most)
+    only_single_cells_divide(p, most, n[p.src])
     edge_needs_target(p, n)
 
 
@@ -156,30 +158,65 @@ def counts_follow_choices(p: TrackingProblem, most: Mapping[str, np.ndarray]) ->
         p.add_pairs(name, c, b, -m[own], -np.inf, 0.0)  # c <= m b
 
 
-def only_single_cells_divide(p: TrackingProblem, most: Mapping[str, np.ndarray]) -> None:
+def only_single_cells_divide(p: TrackingProblem, most: Mapping[str, np.ndarray], source: np.ndarray) -> None:
     """cells_i + (n_i - 1) divide_i <= n_i: a dividing segment holds one cell (a merger's cells
-    part; they do not divide while merged); and flow_e + (m_e - 1) divide_src(e) <= m_e, m_e =
-    min(n_src, n_dst): each of a division's transitions carries one cell, so its two cells leave
-    over two transitions (one transition carrying both would be a division nobody sees). Where
-    the bound (``most``) is 1 both hold already."""
-    for count, divide, name in (
-        ("cells", np.arange(p.n_segments), "only_single_cells_divide"),
-        ("flow", p.src, "daughters_one_cell_each"),
-    ):
-        m = most[count]
-        own = np.flatnonzero(m > 1)
-        p.add_pairs(name, p.col(count, own), p.col("divide", divide[own]), m[own] - 1, -np.inf, m[own])
+    part; they do not divide while merged). Her two daughters leave over two transitions or, where
+    they stay touching, over one carrying both into a merger (sisters that no candidate separates
+    yet; resolution then gives each her own part of it): flow_e <= edge_e + divide_src(e) where the
+    source holds one cell at most (``source``: its bound) and the target two or more, so only a
+    division sends a single cell's transition two. Where the bounds (``most``) are 1 both hold
+    already."""
+    m = most["cells"]
+    own = np.flatnonzero(m > 1)
+    p.add_pairs(
+        "only_single_cells_divide", p.col("cells", own), p.col("divide", own), m[own] - 1, -np.inf, m[own]
+    )
+    two = np.flatnonzero((most["flow"] > 1) & (source == 1))
+    p.add_rows(
+        "two_daughters_over_one_transition",
+        rows=np.tile(np.arange(len(two)), 3),
+        cols=np.concatenate([p.col("flow", two), p.col("edge", two), p.col("divide", p.src[two])]),
+        coefs=np.concatenate([np.ones(len(two)), -np.ones(len(two)), -np.ones(len(two))]),
+        lower=-np.inf,
+        upper=0.0,
+        n_rows=len(two),
+    )
 
 
-def costs(p: TrackingProblem, cfg: TrackingConfig, appear: np.ndarray, disappear: np.ndarray) -> None:
+def shape_evidence(p: TrackingProblem, weight: float, cell_area: float | None) -> np.ndarray:
+    """w (clip(log2(e_i / e1), 0, 2) - 1/2) per segment (``merger_shape``): e_i its elongation,
+    e1 the median elongation of the window's candidates within 1.5 times a typical cell's area
+    either way (``cell_area``: default the median area), a single cell's. Two cells side by side
+    are about twice as long as one (log2 = 1: w / 2 for holding two); a segment as round as one
+    cell or rounder, -w / 2. Zero where the elongation is not known (segments imported without it)."""
+    if weight == 0 or "elongation" not in p.segments or not p.n_segments:
+        return np.zeros(p.n_segments)
+    e = pd.to_numeric(p.segments.elongation, errors="coerce").to_numpy(dtype=float)
+    area = p.segments.area.to_numpy(dtype=float)
+    typical = cell_area or float(np.median(area))
+    single = (area >= typical / 1.5) & (area <= typical * 1.5) & np.isfinite(e)
+    if not single.any():
+        return np.zeros(p.n_segments)
+    ratio = np.clip(np.log2(e / float(np.median(e[single]))), 0.0, 2.0)
+    return np.nan_to_num(weight * (ratio - 0.5))
+
+
+def costs(
+    p: TrackingProblem,
+    cfg: TrackingConfig,
+    appear: np.ndarray,
+    disappear: np.ndarray,
+    cell_area: float | None = None,
+) -> None:
     """The objective's count terms (after the segments' own reward is set): appearing and
     disappearing cost per cell (``arrive``, ``leave``: the one-cell program's per-segment costs
     ``appear`` and ``disappear``, which cost nothing where a count has a column of its own), and
-    ``merger_weight`` (cells_i - node_i) for the cells a segment holds beyond one: a merger must
-    pay off in the tracks it keeps (a track that would end in the blob and a false division or a
-    new track after it)."""
+    (``merger_weight`` + ``shape_evidence``) (cells_i - node_i) for the cells a segment holds
+    beyond one: a merger must pay off in the tracks it keeps (a track that would end in the blob
+    and a false division or a new track after it), less so where its shape shows two cells."""
     p.cost[p.col("arrive")] = appear
     p.cost[p.col("leave")] = disappear
     own = np.flatnonzero(p.col("cells") != p.col("node"))
-    p.cost[p.col("cells", own)] += cfg.merger_weight
-    p.cost[p.col("node", own)] -= cfg.merger_weight
+    extra = cfg.merger_weight + shape_evidence(p, cfg.merger_shape, cell_area)[own]
+    p.cost[p.col("cells", own)] += extra
+    p.cost[p.col("node", own)] -= extra

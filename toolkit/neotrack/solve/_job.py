@@ -66,7 +66,9 @@ def read_job(
     ``last_fixed`` (the ids held selected in its first / last frame) where given, holding
     ``fixed_cells`` cells where more than one."""
     return WindowJob(
-        store.read_window(dataset, start, stop, extra=["pin"]),
+        store.read_window(
+            dataset, start, stop, ["pin"], ["elongation"] if cfg.max_objects_per_merger > 1 else []
+        ),
         (start, stop - 1),
         None if first_fixed is None else frozenset(first_fixed),
         None if last_fixed is None else frozenset(last_fixed),

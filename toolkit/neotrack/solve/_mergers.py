@@ -4,7 +4,8 @@ After a solve with ``max_objects_per_merger`` above 1, a merger is one segment t
 several tracks pass. Resolution (as ilastik's, which fits a Gaussian mixture initialised from the
 neighbouring frames) splits its pixels into k parts by k-means on their coordinates, each part
 started from where one of the cells that arrive in it was a frame before (cells appearing inside
-it start from the pixels farthest from those). Frame by frame, in time order, so that a merger
+it start from the pixels farthest from those, as do daughters whose mother divided into it: she
+is where both come from). Frame by frame, in time order, so that a merger
 lasting several frames hands its parts on as the next one's starting points. Each part becomes a
 segment of its own (``merger``: the merger's id), takes the transition of the cell it started
 from, and hands its cell on to the segment (or the next merger's part) that the solution's
@@ -112,12 +113,13 @@ def resolve_mergers(
         for i, p in zip(around.id, around[axes].to_numpy(dtype=float), strict=True)
     }
     outgoing: dict[int, list[int]] = defaultdict(list)
-    arrivals: dict[int, list[tuple[int, np.ndarray]]] = defaultdict(list)  # merger -> (cell, where)
+    arrivals: dict[int, list[tuple[int, np.ndarray | None]]] = defaultdict(list)  # merger -> (cell, where)
     for s, d in transitions.loc[merged, ["source", "target"]].to_numpy():
         if s in cells:
             outgoing[int(s)].append(int(d))
-        else:  # a single cell going into a merger
+        else:  # a single cell going into a merger; two when she divides into it (sisters still one blob)
             arrivals[int(d)].append((int(s), position[int(s)]))
+            arrivals[int(d)] += [(int(s), None)] * (counts.get((int(s), int(d)), 1) - 1)
     parts: list[dict[str, object]] = []
     pixels: dict[int, np.ndarray] = {}
     added: list[tuple[int, int]] = []
@@ -126,8 +128,8 @@ def resolve_mergers(
         t, k = m // ID_STRIDE, cells[m]
         mask, box = mask_of(m)
         coords = np.argwhere(mask) + np.array([b.start for b in box])
-        came = arrivals.pop(m, [])
-        seeds = np.array([where for _, where in came]).reshape(-1, len(axes))
+        came = sorted(arrivals.pop(m, []), key=lambda c: c[1] is None)  # known positions first
+        seeds = np.array([where for _, where in came if where is not None]).reshape(-1, len(axes))
         labels = split_pixels(coords * scale, k, seeds)
         ids, centres = [], []
         for j in range(k):
@@ -163,7 +165,7 @@ def _hand_on(
     counts: dict[tuple[int, int], int],
     cells: dict[int, int],
     position: dict[int, np.ndarray],
-    arrivals: dict[int, list[tuple[int, np.ndarray]]],
+    arrivals: dict[int, list[tuple[int, np.ndarray | None]]],
     added: list[tuple[int, int]],
 ) -> None:
     """The merger's parts to the segments its transitions lead to, as many to each as the

@@ -108,7 +108,7 @@ def build_program(
     appear = costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
     disappear = costs.disappearances(p, cfg, ramp)
     if k > 1:  # per cell appearing or ending, per cell beyond one
-        counted.costs(p, cfg, appear, disappear)
+        counted.costs(p, cfg, appear, disappear, cell_area)
     else:
         p.cost[p.col("appear")], p.cost[p.col("disappear")] = appear, disappear
     return p

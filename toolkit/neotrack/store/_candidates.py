@@ -131,13 +131,20 @@ class Candidates(Catalogue):
         df = self._read_columns(cy.READ_HIERARCHY, HIERARCHY_COLUMNS, dataset, t_start, t_stop)
         return df.sort_values(["parent", "child"], ignore_index=True)
 
-    def read_window(self, dataset: str, t_start: int, t_stop: int, extra: Sequence[str] = ()) -> Window:
+    def read_window(
+        self,
+        dataset: str,
+        t_start: int,
+        t_stop: int,
+        extra: Sequence[str] = (),
+        segment_extra: Sequence[str] = (),
+    ) -> Window:
         """Everything the solver needs about frames [t_start, t_stop); ``extra`` properties of
-        segments and links alike (the solver reads ``pin``)."""
+        segments and links alike (the solver reads ``pin``), ``segment_extra`` of segments only."""
         with ThreadPoolExecutor(2) as pool:  # the server answers the three reads side by side
             links = pool.submit(self.read_links, dataset, t_start, t_stop, extra)
             hierarchy = pool.submit(self.read_hierarchy, dataset, t_start, t_stop)
-            segments = self.read_segments(dataset, t_start, t_stop, extra)
+            segments = self.read_segments(dataset, t_start, t_stop, [*extra, *segment_extra])
             return Window(t_start, t_stop, segments, links.result(), hierarchy.result())
 
     def _read_columns(

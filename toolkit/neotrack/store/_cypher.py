@@ -235,10 +235,13 @@ WRITE_COUNTED_NEXT = _each_pair("source", "target") + f"CREATE (a)-[:{Rel.NEXT} 
 READ_COUNTS = f"""
 MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0 AND s.cells IS NOT NULL
 OPTIONAL MATCH (s)-[r:{Rel.NEXT}]->(b) WHERE r.cells IS NOT NULL
-RETURN s.id AS id, s.cells AS cells, collect(b.id) AS target, collect(r.cells) AS carried
+WITH s, collect(b.id) AS target, collect(r.cells) AS carried
+OPTIONAL MATCH (a)-[q:{Rel.NEXT}]->(s) WHERE q.cells IS NOT NULL AND a.cells IS NULL
+RETURN s.id AS id, s.cells AS cells, target, carried, collect(a.id) AS source, collect(q.cells) AS born
 """
-"""Segments holding several cells (mergers, before and after resolution) and the transitions out of
-them that carry several (only between a solve's windows and its merger resolution)."""
+"""Segments holding several cells (mergers, before and after resolution), the transitions out of
+them that carry several and those into them from a single cell dividing into one (``born``; both
+only between a solve's windows and its merger resolution)."""
 READ_PARTS = f"""
 MATCH (s:{S} {{dataset: $dataset}}) {_BY_TIME.format(v="s")} WHERE s.t >= 0 AND s.merger IS NOT NULL
 RETURN collect(s.id) AS id, collect(s.merger) AS merger

@@ -79,8 +79,9 @@ class Solutions(Candidates):
         return n
 
     def read_counts(self, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The segments holding several cells (``id, cells``: the mergers) and the transitions out of
-        them that carry several (``source, target, cells``; none once mergers are resolved)."""
+        """The segments holding several cells (``id, cells``: the mergers) and the transitions that
+        carry several (``source, target, cells``: out of a merger, or into one from a cell dividing
+        into it; none once mergers are resolved)."""
         rows = self._run(cy.READ_COUNTS, dataset=dataset)
         mergers = pd.DataFrame(
             {"id": [int(r["id"]) for r in rows], "cells": [int(r["cells"]) for r in rows]}, dtype="int64"
@@ -89,6 +90,8 @@ class Solutions(Candidates):
             (int(r["id"]), int(b), int(c))
             for r in rows
             for b, c in zip(r["target"], r["carried"], strict=True)
+        ] + [
+            (int(a), int(r["id"]), int(c)) for r in rows for a, c in zip(r["source"], r["born"], strict=True)
         ]
         counted = pd.DataFrame(carried, columns=["source", "target", "cells"], dtype="int64")
         return mergers.sort_values("id", ignore_index=True), counted
