@@ -10,6 +10,7 @@ from neotrack.config import TrackingConfig
 from neotrack.errors import SolveError
 from neotrack.solve import build_program, solve_program
 from neotrack.solve._bases import Basis
+from neotrack.solve._counts import shape_evidence
 from neotrack.store import segment_id
 
 Seg = tuple[int, int, float, float, int]  # t, k, y, x, area
@@ -414,6 +415,18 @@ def test_sisters_that_stay_one_blob_divide_into_it_where_its_shape_shows_two_cel
     assert solved(1.0) == (1, 1, [1, 1])  # a round blob: her division is the parting
     assert solved(2.0, merger_shape=0.0) == (1, 1, [1, 1])
     assert solved(2.0, division_weight=-1.0)[1] == 1  # a division dearer than a cell appearing in it
+
+
+def test_shape_evidence_is_bounded_unknown_where_unmeasured_and_off_in_3d() -> None:
+    # single cells (elongation 1) and candidates twice, four times as long, one not measured
+    segments = [(0, k, 50, 20 * k, 400) for k in range(1, 5)] + [(0, k, 50, 20 * k, 600) for k in (5, 6, 7)]
+    seg, lnk, hier = tables(segments, [])
+    seg["elongation"] = [1.0, 1.0, 1.0, 1.0, 2.0, 4.0, None]
+    p = build_program(seg, lnk, hier, TrackingConfig(max_objects_per_merger=2), cell_area=400.0)
+    shape = shape_evidence(p, 0.02, 400.0)
+    assert shape.tolist() == pytest.approx([-0.01] * 4 + [0.01, 0.02, 0.0])  # log2 4 = 2, bounded at 1.5
+    assert not shape_evidence(p, 0.02, 400.0, planar=False).any()  # 3D: one slice thick says nothing
+    assert not shape_evidence(p, 0.0, 400.0).any()
 
 
 def test_an_anchored_merger_keeps_its_cells_whatever_this_window_s_typical_area() -> None:

@@ -327,14 +327,14 @@ class TrackingConfig(_Section):
     and disappearance costs outweigh its count evidence. Each frame still costs, so no cell is
     made to appear inside a large nucleus (``appear_weight``) for nothing."""
     merger_shape: float = Field(default=0.02, ge=0)
-    """Weight of the shape evidence for a merger, per cell a segment holds beyond one, per frame:
-    w (log2(e / e1) - 1/2), e its elongation (ratio of its principal axes) and e1 a typical single
-    cell's (the median of candidates of about a typical cell's area). Two cells side by side are
-    about twice as long as one: log2 = 1, and their merger earns w / 2; a segment as round as a
-    single cell pays w / 2 more. Size cannot tell sisters that stay touching after division from
-    their mother before it (their blob has her area and her DNA), nor a round mother from two
-    overlapping nuclei; shape can, and decides when a division into a merged segment happened
-    (0: none, the tracks alone decide)."""
+    """Weight of the shape evidence for a merger, per cell a segment holds beyond one, per frame: w
+    (clip(log2(e / e1), 0, 1.5) - 1/2), e its elongation (ratio of its principal axes) and e1 a
+    typical single cell's (the median of candidates of about a typical cell's area). Two cells side by
+    side are about twice as long as one: log2 = 1, and their merger earns w / 2 (w at most, for two
+    long ones); a segment as round as a single cell pays w / 2 more. 2D only for now. Size cannot tell
+    sisters that stay touching after division from their mother before it (their blob has her area and
+    her DNA), nor a round mother from two overlapping nuclei; shape can, and decides when a division
+    into a merged segment happened (0: none, the tracks alone decide)."""
     max_gap: int = Field(default=1, ge=1)
     """Most frames a transition spans: 1, consecutive frames only; 2 also joins a track that ends at
     frame t to one that starts at t + 2 near where it ended (a cell missed in one frame), 3 over

@@ -106,11 +106,39 @@ def shifted_overlaps(
     return shared
 
 
+def _and_overlapping(
+    pairs: pd.DataFrame,
+    inter: pd.Series,
+    a: CandidateFrame,
+    b: CandidateFrame,
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    max_distance: float | None,
+) -> pd.DataFrame:
+    """``pairs`` (the nearest neighbours by centre) and every overlapping pair within
+    ``max_distance``: the best by overlap need not be among the nearest centres. A blob holding
+    two cells has the candidates of both around its centre, and the whole of a cell that ran into
+    it from one side, its centre farther off than a dozen fragments, was left out of its transitions."""
+    source, target = (np.asarray(inter.index.get_level_values(i), dtype=np.int64) for i in (0, 1))
+    i = a.segments.index.get_indexer(source)
+    j = b.segments.index.get_indexer(target)
+    known = (i >= 0) & (j >= 0)
+    i, j, source, target = i[known], j[known], source[known], target[known]
+    distance = np.linalg.norm(pos_a[i] - pos_b[j], axis=1) if len(i) else np.zeros(0)
+    near = distance <= (np.inf if max_distance is None else max_distance)
+    extra = pd.DataFrame({"source": source[near], "target": target[near], "distance": distance[near]})
+    return pd.concat([pairs, extra], ignore_index=True).drop_duplicates(
+        ["source", "target"], ignore_index=True
+    )
+
+
 def frame_links(
     a: CandidateFrame, b: CandidateFrame, params: LinkingConfig, voxel_size: np.ndarray
 ) -> pd.DataFrame:
     """The transitions into frame b's candidates from frame a's: neighbours, IoU, weight
-    (``overlap - distance_weight * distance``, the overlap per ``params.overlap``)."""
+    (``overlap - distance_weight * distance``, the overlap per ``params.overlap``). Neighbours
+    are the 2 ``max_neighbors`` nearest centres within ``max_distance`` and, unshifted, every
+    candidate within it that overlaps (shifted, each pair's overlap is mask work: the nearest only)."""
     columns = ["source", "target", "weight", "iou", "distance"]
     if a.segments.empty or b.segments.empty:
         return pd.DataFrame({c: [] for c in columns})
@@ -133,10 +161,12 @@ def frame_links(
             "distance": dist[found],
         }
     )
+    if shift is None:
+        inter = frame_overlaps(a, b)
+        pairs = _and_overlapping(pairs, inter, a, b, pos_a, pos_b, params.max_distance)
     if pairs.empty:
         return pd.DataFrame({c: [] for c in columns})
     if shift is None:
-        inter = frame_overlaps(a, b)
         key = pd.MultiIndex.from_arrays([pairs.source.to_numpy(), pairs.target.to_numpy()])
         shared = inter.reindex(key).fillna(0).to_numpy()
     else:

@@ -183,13 +183,21 @@ def only_single_cells_divide(p: TrackingProblem, most: Mapping[str, np.ndarray],
     )
 
 
-def shape_evidence(p: TrackingProblem, weight: float, cell_area: float | None) -> np.ndarray:
-    """w (clip(log2(e_i / e1), 0, 2) - 1/2) per segment (``merger_shape``): e_i its elongation,
+def shape_evidence(
+    p: TrackingProblem, weight: float, cell_area: float | None, planar: bool = True
+) -> np.ndarray:
+    """w (clip(log2(e_i / e1), 0, 1.5) - 1/2) per segment (``merger_shape``): e_i its elongation,
     e1 the median elongation of the window's candidates within 1.5 times a typical cell's area
     either way (``cell_area``: default the median area), a single cell's. Two cells side by side
     are about twice as long as one (log2 = 1: w / 2 for holding two); a segment as round as one
-    cell or rounder, -w / 2. Zero where the elongation is not known (segments imported without it)."""
-    if weight == 0 or "elongation" not in p.segments or not p.n_segments:
+    cell or rounder, -w / 2. Beyond two cells each as elongated as a long single one (1.4 times
+    the median: log2(2.8) = 1.5) elongation says no more: with ``merger_weight`` a cell beyond one
+    earns at most w - 0.005 a frame, and only where a segment is 1.7 times as elongated as a single
+    cell or more does holding it pay by itself (a cell that could leave it for free, at the movie's
+    end, is then taken for there). Zero where the elongation is not known (segments imported
+    without it) and in 3D (``planar`` False): there a candidate one slice thick has no extent along
+    z, and its elongation says nothing."""
+    if weight == 0 or not planar or "elongation" not in p.segments or not p.n_segments:
         return np.zeros(p.n_segments)
     e = pd.to_numeric(p.segments.elongation, errors="coerce").to_numpy(dtype=float)
     area = p.segments.area.to_numpy(dtype=float)
@@ -197,7 +205,7 @@ def shape_evidence(p: TrackingProblem, weight: float, cell_area: float | None) -
     single = (area >= typical / 1.5) & (area <= typical * 1.5) & np.isfinite(e)
     if not single.any():
         return np.zeros(p.n_segments)
-    ratio = np.clip(np.log2(e / float(np.median(e[single]))), 0.0, 2.0)
+    ratio = np.clip(np.log2(e / float(np.median(e[single]))), 0.0, 1.5)
     return np.nan_to_num(weight * (ratio - 0.5))
 
 
@@ -207,6 +215,7 @@ def costs(
     appear: np.ndarray,
     disappear: np.ndarray,
     cell_area: float | None = None,
+    planar: bool = True,
 ) -> None:
     """The objective's count terms (after the segments' own reward is set): appearing and
     disappearing cost per cell (``arrive``, ``leave``: the one-cell program's per-segment costs
@@ -217,6 +226,6 @@ def costs(
     p.cost[p.col("arrive")] = appear
     p.cost[p.col("leave")] = disappear
     own = np.flatnonzero(p.col("cells") != p.col("node"))
-    extra = cfg.merger_weight + shape_evidence(p, cfg.merger_shape, cell_area)[own]
+    extra = cfg.merger_weight + shape_evidence(p, cfg.merger_shape, cell_area, planar)[own]
     p.cost[p.col("cells", own)] += extra
     p.cost[p.col("node", own)] -= extra

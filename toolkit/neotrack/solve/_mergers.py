@@ -1,17 +1,17 @@
 """Merger resolution: each segment chosen to hold k >= 2 cells split into k cells of its own.
 
-After a solve with ``max_objects_per_merger`` above 1, a merger is one segment through which
-several tracks pass. Resolution (as ilastik's, which fits a Gaussian mixture initialised from the
+After a solve with ``max_objects_per_merger`` above 1, a merger is one segment through which several
+tracks pass. Resolution (as ilastik's, which fits a Gaussian mixture initialised from the
 neighbouring frames) splits its pixels into k parts by k-means on their coordinates, each part
-started from where one of the cells that arrive in it was a frame before (cells appearing inside
-it start from the pixels farthest from those, as do daughters whose mother divided into it: she
-is where both come from). Frame by frame, in time order, so that a merger
-lasting several frames hands its parts on as the next one's starting points. Each part becomes a
-segment of its own (``merger``: the merger's id), takes the transition of the cell it started
-from, and hands its cell on to the segment (or the next merger's part) that the solution's
+started from where one of the cells that arrive in it was a frame before (cells appearing inside it
+start from the pixels farthest from those; of two daughters whose mother divided into it, one starts
+where she was and the other from the pixel farthest from her). Frame by frame, in time order, so
+that a merger lasting several frames hands its parts on as the next one's starting points. Each part
+becomes a segment of its own (``merger``: the merger's id), takes the transition of the cell it
+started from, and hands its cell on to the segment (or the next merger's part) that the solution's
 transitions out of the merger lead to, the nearest first (an assignment over distances). The
-solution then holds one cell per selected segment again: tracks, lineage queries and every
-export work on it as on any other; the merger itself stays in the graph with ``cells``.
+solution then holds one cell per selected segment again: tracks, lineage queries and every export
+work on it as on any other; the merger itself stays in the graph with ``cells``.
 """
 
 from __future__ import annotations

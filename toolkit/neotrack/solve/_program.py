@@ -108,7 +108,7 @@ def build_program(
     appear = costs.appearances(p, cfg, ramp, free_first or first_fixed is not None)
     disappear = costs.disappearances(p, cfg, ramp)
     if k > 1:  # per cell appearing or ending, per cell beyond one
-        counted.costs(p, cfg, appear, disappear, cell_area)
+        counted.costs(p, cfg, appear, disappear, cell_area, planar=len(frame_shape or ()) < 3)
     else:
         p.cost[p.col("appear")], p.cost[p.col("disappear")] = appear, disappear
     return p
